@@ -1,0 +1,162 @@
+"""Validated domain records: the Karmayogi Competency Model, roles, courses and learners."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.languages import normalise_language
+
+Level = Annotated[int, Field(ge=1, le=5, description="Proficiency level, 1 (Beginner) to 5 (Expert)")]
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S+$")]
+NonEmptyText = Annotated[str, Field(min_length=1)]
+
+LEVEL_NAMES: dict[int, str] = {1: "Beginner", 2: "Basic", 3: "Intermediate", 4: "Advanced", 5: "Expert"}
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True)
+
+
+class ProficiencyLevel(Record):
+    level: Level
+    name: NonEmptyText
+    description: str = ""
+
+
+class CompetencyArea(Record):
+    """Behavioural, Functional or Domain."""
+
+    id: Identifier
+    name: NonEmptyText
+    description: str = ""
+
+
+class CompetencyTheme(Record):
+    id: Identifier
+    area_id: Identifier
+    name: NonEmptyText
+    description: str = ""
+
+
+class Competency(Record):
+    """A KCM sub-theme: the unit that roles require and courses build."""
+
+    id: Identifier
+    theme_id: Identifier
+    area_id: Identifier
+    name: NonEmptyText
+    description: str = ""
+    levels: dict[Level, NonEmptyText] = Field(description="A descriptor for each of the five levels")
+
+    @field_validator("levels")
+    @classmethod
+    def _all_five_levels(cls, levels: dict[int, str]) -> dict[int, str]:
+        missing = sorted(set(LEVEL_NAMES) - set(levels))
+        if missing:
+            raise ValueError(f"descriptor missing for level(s) {', '.join(map(str, missing))}")
+        return dict(sorted(levels.items()))
+
+
+class CompetencyModel(Record):
+    """The whole KCM as one document: levels, areas, themes and competencies (flattened)."""
+
+    proficiency_levels: list[ProficiencyLevel]
+    areas: list[CompetencyArea]
+    themes: list[CompetencyTheme]
+    competencies: list[Competency]
+
+
+class RequiredCompetency(Record):
+    competency_id: Identifier
+    level: Level
+    importance: Annotated[int, Field(ge=1, le=3, description="1 useful, 2 important, 3 critical")] = 2
+
+
+class Role(Record):
+    """A designation in a department (FRAC): what it does and the competency levels it requires."""
+
+    id: Identifier
+    designation: NonEmptyText
+    department: NonEmptyText
+    ministry: str | None = None
+    state: str | None = None
+    responsibilities: list[str] = []
+    activities: list[str] = []
+    competencies: list[RequiredCompetency] = []
+
+    @model_validator(mode="after")
+    def _each_competency_once(self) -> Role:
+        _reject_repeats([c.competency_id for c in self.competencies], "competencies")
+        return self
+
+
+class CourseCompetency(Record):
+    competency_id: Identifier
+    level: Level | None = Field(default=None, description="None: the provider did not state a level")
+
+
+SourceFormat = Literal["igot_v6", "igot_v5", "plain", "csv"]
+
+
+class Course(Record):
+    identifier: Identifier
+    name: NonEmptyText
+    description: str = ""
+    keywords: list[str] = []
+    languages: list[str] = Field(default=["en"], min_length=1)
+    duration_seconds: Annotated[int, Field(ge=0)] | None = None
+    primary_category: str = "Course"
+    organisations: list[str] = []
+    rating: Annotated[float, Field(ge=0, le=5)] | None = None
+    rating_count: Annotated[int, Field(ge=0)] = 0
+    competencies: list[CourseCompetency] = []
+    source_format: SourceFormat = "plain"
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, languages: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalise_language(language) for language in languages))
+
+    @model_validator(mode="after")
+    def _each_competency_once(self) -> Course:
+        _reject_repeats([c.competency_id for c in self.competencies], "competencies")
+        return self
+
+
+class AttestedCompetency(Record):
+    competency_id: Identifier
+    level: Level
+    source: Literal["self", "assessed"] = "self"
+
+
+class Learner(Record):
+    id: Identifier
+    name: str | None = None
+    roles: list[Identifier] = []
+    department: str | None = None
+    preferred_languages: list[str] = ["en"]
+    enrolled: list[Identifier] = []
+    completed: list[Identifier] = []
+    competencies: list[AttestedCompetency] = []
+    interests: list[str] = []
+
+    @field_validator("preferred_languages")
+    @classmethod
+    def _known_languages(cls, languages: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalise_language(language) for language in languages))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Learner:
+        both = sorted(set(self.enrolled) & set(self.completed))
+        if both:
+            raise ValueError(f"course(s) both enrolled and completed: {', '.join(both)}")
+        _reject_repeats([c.competency_id for c in self.competencies], "competencies")
+        return self
+
+
+def _reject_repeats(ids: list[str], field: str) -> None:
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"{field} lists {', '.join(repeated)} more than once")
