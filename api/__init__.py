@@ -1,1 +1,1 @@
-"""api"""
+"""Front doors: the HTTP service and the `karmayogi` command line."""

@@ -1,1 +1,76 @@
-"""models"""
+"""Domain data and persistence: the KCM, roles, courses and learners, their tables and their loaders."""
+
+from models.catalog import (
+    CatalogStats,
+    NotFoundError,
+    catalog_fingerprint,
+    catalog_stats,
+    get_competency,
+    get_course,
+    get_learner,
+    get_role,
+    iter_learners,
+    list_courses,
+    list_roles,
+    load_competency_model,
+)
+from models.db import SchemaNotReadyError, check_schema, make_engine, session_scope, upgrade
+from models.ingest import KINDS, IngestReport, ingest_file
+from models.languages import LANGUAGES, Language, UnknownLanguageError, get_language, normalise_language
+from models.problems import IngestRejectedError, Problem
+from models.schemas import (
+    LEVEL_NAMES,
+    AttestedCompetency,
+    Competency,
+    CompetencyArea,
+    CompetencyModel,
+    CompetencyTheme,
+    Course,
+    CourseCompetency,
+    Learner,
+    RequiredCompetency,
+    Role,
+)
+from models.settings import Settings
+
+__all__ = [
+    "KINDS",
+    "LANGUAGES",
+    "LEVEL_NAMES",
+    "AttestedCompetency",
+    "CatalogStats",
+    "Competency",
+    "CompetencyArea",
+    "CompetencyModel",
+    "CompetencyTheme",
+    "Course",
+    "CourseCompetency",
+    "IngestRejectedError",
+    "IngestReport",
+    "Language",
+    "Learner",
+    "NotFoundError",
+    "Problem",
+    "RequiredCompetency",
+    "Role",
+    "SchemaNotReadyError",
+    "Settings",
+    "UnknownLanguageError",
+    "catalog_fingerprint",
+    "catalog_stats",
+    "check_schema",
+    "get_competency",
+    "get_course",
+    "get_language",
+    "get_learner",
+    "get_role",
+    "ingest_file",
+    "iter_learners",
+    "list_courses",
+    "list_roles",
+    "load_competency_model",
+    "make_engine",
+    "normalise_language",
+    "session_scope",
+    "upgrade",
+]

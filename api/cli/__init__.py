@@ -1,0 +1,21 @@
+"""The `karmayogi` command line: one typer app, with a module per group of commands."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import catalog, demo, synth
+
+app = typer.Typer(
+    name="karmayogi",
+    help="Course recommendation and translation for iGOT Karmayogi.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(catalog.db_app, name="db")
+app.add_typer(catalog.courses_app, name="courses")
+app.add_typer(catalog.roles_app, name="roles")
+app.command("ingest")(catalog.ingest)
+app.command("stats")(catalog.stats)
+app.command("synth")(synth.synth)
+app.command("demo")(demo.demo)

@@ -1,0 +1,106 @@
+"""What every command shares: settings, the database engine, the console and error reporting."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache, wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+
+from models import (
+    IngestRejectedError,
+    NotFoundError,
+    SchemaNotReadyError,
+    Settings,
+    UnknownLanguageError,
+    check_schema,
+    make_engine,
+)
+
+console = Console()
+errors = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_INVALID_INPUT = 2
+EXIT_NOT_FOUND = 3
+EXIT_NOT_READY = 4
+
+
+@cache
+def settings() -> Settings:
+    return Settings()
+
+
+@cache
+def engine(checked: bool = True) -> Engine:
+    """The configured database; by default it must already be migrated."""
+    db = make_engine(settings().database_url)
+    if checked:
+        check_schema(db)
+    return db
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn the domain's typed errors into one readable message and an exit code, in one place."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except IngestRejectedError as error:
+            for problem in error.problems:
+                errors.print(str(problem), markup=False, highlight=False)
+            errors.print(f"[red]rejected:[/] {len(error.problems)} problem(s); nothing was written")
+            raise typer.Exit(EXIT_INVALID_INPUT) from None
+        except (UnknownLanguageError, ValueError) as error:
+            errors.print(f"[red]error:[/] {error}", highlight=False)
+            raise typer.Exit(EXIT_INVALID_INPUT) from None
+        except NotFoundError as error:
+            errors.print(f"[red]error:[/] {error}", highlight=False)
+            raise typer.Exit(EXIT_NOT_FOUND) from None
+        except SchemaNotReadyError as error:
+            errors.print(f"[red]error:[/] {error}", highlight=False)
+            raise typer.Exit(EXIT_NOT_READY) from None
+
+    return wrapper
+
+
+def print_json(value: Any) -> None:
+    """Machine-readable output on stdout (no colour, no wrapping)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar for long work; yields `advance(n)`. Silent when stdout is not a terminal."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)

@@ -1,0 +1,248 @@
+"""Reading the stored catalog back as domain records; statistics and a fingerprint of the courses."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.schemas import (
+    AttestedCompetency,
+    Competency,
+    CompetencyArea,
+    CompetencyModel,
+    CompetencyTheme,
+    Course,
+    CourseCompetency,
+    Learner,
+    ProficiencyLevel,
+    RequiredCompetency,
+    Role,
+)
+from models.tables import (
+    CompetencyAreaRow,
+    CompetencyRow,
+    CompetencyThemeRow,
+    CourseCompetencyRow,
+    CourseRow,
+    LearnerRow,
+    ProficiencyLevelRow,
+    RoleRow,
+)
+
+
+class NotFoundError(LookupError):
+    """A course, role, learner or competency that is not in the catalog."""
+
+    def __init__(self, kind: str, identifier: str) -> None:
+        super().__init__(f"unknown {kind} {identifier!r}")
+        self.kind = kind
+        self.identifier = identifier
+
+
+def load_competency_model(session: Session) -> CompetencyModel:
+    return CompetencyModel(
+        proficiency_levels=[
+            ProficiencyLevel(level=r.level, name=r.name, description=r.description)
+            for r in session.scalars(select(ProficiencyLevelRow).order_by(ProficiencyLevelRow.level))
+        ],
+        areas=[
+            CompetencyArea(id=r.id, name=r.name, description=r.description)
+            for r in session.scalars(select(CompetencyAreaRow).order_by(CompetencyAreaRow.id))
+        ],
+        themes=[
+            CompetencyTheme(id=r.id, area_id=r.area_id, name=r.name, description=r.description)
+            for r in session.scalars(select(CompetencyThemeRow).order_by(CompetencyThemeRow.id))
+        ],
+        competencies=[_competency(r) for r in session.scalars(select(CompetencyRow).order_by(CompetencyRow.id))],
+    )
+
+
+def get_competency(session: Session, competency_id: str) -> Competency:
+    row = session.get(CompetencyRow, competency_id)
+    if row is None:
+        raise NotFoundError("competency", competency_id)
+    return _competency(row)
+
+
+def list_courses(session: Session) -> list[Course]:
+    return [_course(r) for r in session.scalars(select(CourseRow).order_by(CourseRow.identifier))]
+
+
+def get_course(session: Session, identifier: str) -> Course:
+    row = session.get(CourseRow, identifier)
+    if row is None:
+        raise NotFoundError("course", identifier)
+    return _course(row)
+
+
+def list_roles(session: Session) -> list[Role]:
+    return [_role(r) for r in session.scalars(select(RoleRow).order_by(RoleRow.id))]
+
+
+def get_role(session: Session, role_id: str) -> Role:
+    row = session.get(RoleRow, role_id)
+    if row is None:
+        raise NotFoundError("role", role_id)
+    return _role(row)
+
+
+def get_learner(session: Session, learner_id: str) -> Learner:
+    row = session.get(LearnerRow, learner_id)
+    if row is None:
+        raise NotFoundError("learner", learner_id)
+    return _learner(row)
+
+
+def iter_learners(session: Session, batch_size: int = 1000) -> Iterator[Learner]:
+    """All learners in id order, fetched in batches so that memory stays bounded."""
+    last = ""
+    while True:
+        query = select(LearnerRow).where(LearnerRow.id > last).order_by(LearnerRow.id).limit(batch_size)
+        rows = list(session.scalars(query))
+        if not rows:
+            return
+        yield from (_learner(r) for r in rows)
+        last = rows[-1].id
+        session.expunge_all()
+
+
+def catalog_fingerprint(session: Session) -> str:
+    """Changes whenever any course is added, removed or edited (used to detect a stale index)."""
+    digest = hashlib.sha256()
+    for identifier, content_hash in session.execute(
+        select(CourseRow.identifier, CourseRow.content_hash).order_by(CourseRow.identifier)
+    ):
+        digest.update(f"{identifier}\0{content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class CatalogStats:
+    areas: int = 0
+    themes: int = 0
+    competencies: int = 0
+    roles: int = 0
+    departments: int = 0
+    ministries: int = 0
+    courses: int = 0
+    providers: int = 0
+    learners: int = 0
+    courses_by_language: dict[str, int] = field(default_factory=dict)
+    courses_by_format: dict[str, int] = field(default_factory=dict)
+    courses_by_area: dict[str, int] = field(default_factory=dict)
+    courses_non_english: int = 0
+
+    @property
+    def non_english_share(self) -> float:
+        """Share of courses offered in at least one language other than English."""
+        return self.courses_non_english / self.courses if self.courses else 0.0
+
+
+def catalog_stats(session: Session) -> CatalogStats:
+    def count(table: type) -> int:
+        return session.scalar(select(func.count()).select_from(table)) or 0
+
+    roles = session.execute(select(RoleRow.department, RoleRow.ministry, RoleRow.state)).all()
+    languages: Counter[str] = Counter()
+    formats: Counter[str] = Counter()
+    providers: set[str] = set()
+    non_english = 0
+    for course_languages, organisations, source_format in session.execute(
+        select(CourseRow.languages, CourseRow.organisations, CourseRow.source_format)
+    ):
+        languages.update(course_languages)
+        formats[source_format] += 1
+        providers.update(organisations)
+        non_english += any(code != "en" for code in course_languages)
+    by_area = session.execute(
+        select(CompetencyAreaRow.name, func.count(func.distinct(CourseCompetencyRow.course_id)))
+        .join(CompetencyRow, CompetencyRow.area_id == CompetencyAreaRow.id)
+        .join(CourseCompetencyRow, CourseCompetencyRow.competency_id == CompetencyRow.id)
+        .group_by(CompetencyAreaRow.name)
+        .order_by(CompetencyAreaRow.name)
+    ).all()
+    return CatalogStats(
+        areas=count(CompetencyAreaRow),
+        themes=count(CompetencyThemeRow),
+        competencies=count(CompetencyRow),
+        roles=len(roles),
+        departments=len({department for department, _, _ in roles}),
+        ministries=len({ministry or f"Government of {state}" for _, ministry, state in roles}),
+        courses=sum(formats.values()),
+        providers=len(providers),
+        learners=count(LearnerRow),
+        courses_by_language=dict(languages.most_common()),
+        courses_by_format=dict(formats.most_common()),
+        courses_by_area={name: int(n) for name, n in by_area},
+        courses_non_english=non_english,
+    )
+
+
+def _competency(row: CompetencyRow) -> Competency:
+    return Competency(
+        id=row.id,
+        theme_id=row.theme_id,
+        area_id=row.area_id,
+        name=row.name,
+        description=row.description,
+        levels={level.level: level.descriptor for level in row.levels},
+    )
+
+
+def _course(row: CourseRow) -> Course:
+    return Course(
+        identifier=row.identifier,
+        name=row.name,
+        description=row.description,
+        keywords=row.keywords,
+        languages=row.languages,
+        duration_seconds=row.duration_seconds,
+        primary_category=row.primary_category,
+        organisations=row.organisations,
+        rating=row.rating,
+        rating_count=row.rating_count,
+        source_format=row.source_format,  # type: ignore[arg-type]
+        competencies=[
+            CourseCompetency(competency_id=c.competency_id, level=c.level)
+            for c in sorted(row.competencies, key=lambda c: c.competency_id)
+        ],
+    )
+
+
+def _role(row: RoleRow) -> Role:
+    return Role(
+        id=row.id,
+        designation=row.designation,
+        department=row.department,
+        ministry=row.ministry,
+        state=row.state,
+        responsibilities=row.responsibilities,
+        activities=row.activities,
+        competencies=[
+            RequiredCompetency(competency_id=c.competency_id, level=c.level, importance=c.importance)
+            for c in sorted(row.competencies, key=lambda c: c.competency_id)
+        ],
+    )
+
+
+def _learner(row: LearnerRow) -> Learner:
+    courses = sorted(row.courses, key=lambda c: c.course_id)
+    return Learner(
+        id=row.id,
+        name=row.name,
+        roles=[r.role_id for r in sorted(row.roles, key=lambda r: r.position)],
+        department=row.department,
+        preferred_languages=row.preferred_languages,
+        enrolled=[c.course_id for c in courses if c.status == "enrolled"],
+        completed=[c.course_id for c in courses if c.status == "completed"],
+        competencies=[
+            AttestedCompetency(competency_id=c.competency_id, level=c.level, source=c.source)  # type: ignore[arg-type]
+            for c in sorted(row.competencies, key=lambda c: c.competency_id)
+        ],
+        interests=row.interests,
+    )

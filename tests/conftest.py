@@ -1,0 +1,81 @@
+"""Shared fixtures: real databases (a SQLite file and a PostgreSQL schema) and the sample catalog."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from models import ingest_file, make_engine, upgrade
+from models.sample_data import SAMPLE_FILES
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+FIXTURES = Path(__file__).with_name("fixtures")
+POSTGRES_URL = os.environ.get("KARMAYOGI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'karmayogi.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the `test` database, dropped afterwards. PostgreSQL runs on every machine here:
+    a missing server is a failure, not a skip."""
+    schema = f"kt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs a test once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    db = make_engine(database_url)
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    db = make_engine(sqlite_url)
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def small_kcm_engine(sqlite_engine: Engine) -> Engine:
+    """A SQLite database holding the small test KCM (tests/fixtures/kcm_small.json)."""
+    ingest_file(sqlite_engine, "competencies", FIXTURES / "kcm_small.json")
+    return sqlite_engine
+
+
+@pytest.fixture(scope="session")
+def sample_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The whole sample catalog from data/, loaded once per test session. Treat it as read-only."""
+    db = make_engine(f"sqlite:///{tmp_path_factory.mktemp('sample') / 'karmayogi.db'}")
+    upgrade(db)
+    for kind, path in SAMPLE_FILES:
+        ingest_file(db, kind, path)  # type: ignore[arg-type]
+    yield db
+    db.dispose()
