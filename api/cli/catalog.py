@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,6 @@ from rich.table import Table
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors
 from models import (
-    KINDS,
     LEVEL_NAMES,
     Competency,
     IngestReport,
@@ -40,9 +40,16 @@ def db_upgrade() -> None:
     console.print("database schema is up to date")
 
 
+class Kind(StrEnum):
+    competencies = "competencies"
+    roles = "roles"
+    courses = "courses"
+    learners = "learners"
+
+
 @reports_errors
 def ingest(
-    kind: Annotated[str, typer.Argument(help="competencies | roles | courses | learners")],
+    kind: Annotated[Kind, typer.Argument(help="What the file holds.")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Write the valid records and report the rest.")
@@ -50,11 +57,9 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Validate FILE whole and write it in one transaction; any invalid record rejects the file."""
-    if kind not in KINDS:
-        raise typer.BadParameter(f"expected one of {', '.join(KINDS)}", param_hint="KIND")
-    total = None if kind == "competencies" else _count_lines(file)
+    total = None if kind is Kind.competencies else _count_lines(file)
     with progress_bar(f"ingesting {kind}", total) as advance:
-        report = ingest_file(engine(), kind, file, skip_invalid=skip_invalid, progress=advance)  # type: ignore[arg-type]
+        report = ingest_file(engine(), kind.value, file, skip_invalid=skip_invalid, progress=advance)
     for problem in report.skipped:
         errors.print(f"skipped {problem}", markup=False, highlight=False)
     if as_json:

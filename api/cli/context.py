@@ -26,7 +26,8 @@ from models import (
 )
 
 console = Console()
-errors = Console(stderr=True)
+# Messages are never wrapped: users grep them and copy file:line references out of them.
+errors = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
