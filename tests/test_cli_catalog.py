@@ -90,3 +90,13 @@ def test_unknown_kind_is_refused(karmayogi: Run):
     result = karmayogi("ingest", "teachers", str(FIXTURES / "kcm_small.json"))
     assert result.exit_code != 0
     assert "'teachers' is not one of" in result.output
+
+
+def test_database_url_selects_postgresql(karmayogi: Run, postgres_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    assert karmayogi("db", "upgrade").exit_code == 0
+    assert karmayogi("ingest", "competencies", str(FIXTURES / "kcm_small.json")).exit_code == 0
+    assert karmayogi("ingest", "roles", str(FIXTURES / "roles_small.jsonl")).exit_code == 0
+    stats = json.loads(karmayogi("stats", "--json").stdout)
+    assert (stats["competencies"], stats["roles"]) == (5, 2)
+    assert not (tmp_path / "home" / "karmayogi.db").exists()  # nothing went to the SQLite default
