@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import catalog, demo, synth
+from api.cli import catalog, demo, keys, serve, synth
 
 app = typer.Typer(
     name="karmayogi",
@@ -19,3 +19,5 @@ app.command("ingest")(catalog.ingest)
 app.command("stats")(catalog.stats)
 app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
+app.add_typer(keys.keys_app, name="keys")
+app.command("serve")(serve.serve)

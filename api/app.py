@@ -1,0 +1,80 @@
+"""The FastAPI application: `create_app()` builds it; uvicorn runs `api.app:create_app --factory`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers, move_problem_schemas
+from api.limits import BodyLimit
+from api.metrics import Metrics, MetricsMiddleware
+from api.routers import catalog, health, keys
+from api.services import Services, load_services
+from api.settings import ApiSettings
+
+STATIC = Path(__file__).with_name("static")
+log = logging.getLogger("karmayogi.api")
+
+DESCRIPTION = """
+Course recommendations, semantic search, the catalog and translation review for iGOT Karmayogi.
+
+Every `/v1` route needs an API key (`Authorization: Bearer kyk_…` or `X-API-Key`) with the route's scope:
+`recommend:read` (the portal), `catalog:write` and `translate:review` (content teams), `admin` (everything).
+Errors are `application/problem+json` (RFC 9457); `errors` names each offending field.
+"""
+
+
+def create_app(settings: ApiSettings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app. Tests pass ready `services`; otherwise they are loaded once at start-up."""
+    settings = settings or (services.settings if services else ApiSettings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or load_services(settings)
+        app.state.services.watch(app.state.metrics)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(
+        title="karmayogi-ai",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.metrics = Metrics()
+    if services is not None:
+        # Usable without running the lifespan (e.g. a plain TestClient).
+        app.state.services = services
+    install_error_handlers(app)
+    _document_problems(app)
+    app.include_router(health.router)
+    app.include_router(catalog.router)
+    app.include_router(catalog.writes)
+    app.include_router(keys.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, bulk=settings.max_ingest_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = move_problem_schemas(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

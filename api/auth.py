@@ -1,0 +1,120 @@
+"""API keys with scopes. A key is shown once when created; only its SHA-256 digest is stored.
+
+A key reads `kyk_<id>_<secret>`: the id is public (it names the key in listings and logs), the secret
+is 256 random bits, so a fast digest is enough — there is nothing to brute-force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+from typing import Literal, get_args
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api._keys_table import ApiKeyRow
+from models import NotFoundError
+
+Scope = Literal["recommend:read", "catalog:write", "translate:review", "admin"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)
+SCOPE_HELP: dict[Scope, str] = {
+    "recommend:read": "the portal: recommendations, gaps, paths, search and catalog reads",
+    "catalog:write": "content teams: bulk ingest of courses",
+    "translate:review": "content teams: translation jobs, review and the review UI",
+    "admin": "key management; implies every other scope",
+}
+PREFIX = "kyk"
+
+
+class ApiKeyInfo(BaseModel):
+    id: str = Field(description="Public id of the key (the part after `kyk_`)")
+    name: str
+    scopes: list[Scope]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        return self.revoked_at is None and (scope in self.scopes or "admin" in self.scopes)
+
+
+class UnknownScopeError(ValueError):
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"unknown scope {scope!r}; scopes are: {', '.join(SCOPES)}")
+
+
+def create_key(session: Session, name: str, scopes: list[str]) -> tuple[ApiKeyInfo, str]:
+    """Store a new key; returns its description and the key itself, which is never shown again."""
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise UnknownScopeError(scope)
+    if not name.strip():
+        raise ValueError("a key needs a name saying who holds it")
+    key_id = secrets.token_hex(6)
+    key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    row = ApiKeyRow(
+        id=key_id,
+        name=name.strip(),
+        key_hash=digest(key),
+        scopes=list(dict.fromkeys(scopes)),
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    return _info(row), key
+
+
+def list_keys(session: Session, include_revoked: bool = False) -> list[ApiKeyInfo]:
+    query = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.id)
+    if not include_revoked:
+        query = query.where(ApiKeyRow.revoked_at.is_(None))
+    return [_info(row) for row in session.scalars(query)]
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKeyInfo:
+    """Revoke by id (or by the whole key); revoking twice keeps the first time."""
+    row = session.get(ApiKeyRow, _key_id(key_id))
+    if row is None:
+        raise NotFoundError("API key", key_id)
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.flush()
+    return _info(row)
+
+
+def authenticate(session: Session, presented: str) -> ApiKeyInfo | None:
+    """The key's description if `presented` is a known, unrevoked key; None otherwise."""
+    parts = presented.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX:
+        return None
+    row = session.get(ApiKeyRow, parts[1])
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest(presented)):
+        return None
+    return _info(row)
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _key_id(key_or_id: str) -> str:
+    parts = key_or_id.split("_", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == PREFIX else key_or_id
+
+
+def _info(row: ApiKeyRow) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=row.id,
+        name=row.name,
+        scopes=row.scopes,  # type: ignore[arg-type]
+        created_at=_utc(row.created_at),
+        revoked_at=_utc(row.revoked_at) if row.revoked_at else None,
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands timezone-aware values back naive.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

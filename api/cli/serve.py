@@ -1,0 +1,36 @@
+"""`karmayogi serve`: the HTTP service under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.cli.context import engine, reports_errors
+from api.settings import ApiSettings
+
+
+@reports_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address [default: KARMAYOGI_HOST or 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: KARMAYOGI_PORT or 8000].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [default: KARMAYOGI_WORKERS or CPUs, at most 4].")
+    ] = None,
+) -> None:
+    """Serve the API, the review UI and /metrics. Each worker loads the models and index once."""
+    settings = ApiSettings()
+    engine()  # fail here, with the usual message, when the database is not migrated
+    settings.signing_secret()  # created once, before the workers start, so that all share it
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers or min(4, os.cpu_count() or 1),
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )

@@ -1,0 +1,237 @@
+"""Every error the service returns is `application/problem+json` (RFC 9457), mapped here and only here.
+
+Domain errors (unknown ids, rejected files, unknown languages) keep their own types in the domain packages;
+`install_error_handlers` turns each into a status and a problem document naming the offending field.
+Nothing internal (stack traces, SQL, file paths) reaches a response: unexpected errors are logged and
+answered with a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models import IngestRejectedError, NotFoundError, SchemaNotReadyError, UnknownLanguageError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("karmayogi.api")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="Where: `query.k`, `body.competencies.0.level`, `path.id`, or a field of a line")
+    reason: str
+    line: int | None = Field(default=None, description="Line of the request body (bulk ingest)")
+    record_id: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="A URN naming the kind of problem, e.g. urn:karmayogi:problem:not-found")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="The request path")
+    errors: list[FieldProblem] = Field(default_factory=list, description="One entry per offending field")
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (authentication, limits)."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+    headers: dict[str, str] = {}
+
+    def __init__(self, detail: str, errors: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+
+
+class InvalidInput(ApiError):
+    status = 422
+    slug = "validation"
+    title = "Invalid request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    slug = "unauthorized"
+    title = "Missing or invalid API key"
+    headers = {"WWW-Authenticate": 'Bearer realm="karmayogi"'}
+
+
+class Forbidden(ApiError):
+    status = 403
+    slug = "forbidden"
+    title = "The API key lacks the required scope"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class Conflict(ApiError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict with the current state"
+
+
+class NotReady(ApiError):
+    status = 503
+    slug = "not-ready"
+    title = "Service not ready"
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldProblem] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=f"urn:karmayogi:problem:{slug}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path if request is not None else None,
+        errors=list(errors),
+    )
+    return JSONResponse(
+        problem.model_dump(mode="json", exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+# Domain errors of the packages below `api`, registered by type; the other packages' typed errors join here.
+DomainHandler = Callable[[Request, Exception], JSONResponse]
+
+
+def _not_found(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, NotFoundError)
+    field = f"path.{_path_param(request, error.identifier)}"
+    return problem_response(
+        request, 404, "not-found", "Not found", str(error), [FieldProblem(field=field, reason=str(error))]
+    )
+
+
+def _ingest_rejected(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, IngestRejectedError)
+    errors = [
+        FieldProblem(field=p.field, reason=p.reason, line=p.line, record_id=p.record_id) for p in error.problems
+    ]
+    detail = f"{len(errors)} problem(s) in the request body; nothing was written"
+    return problem_response(request, 422, "ingest-rejected", "Invalid records", detail, errors)
+
+
+def _unknown_language(request: Request, error: Exception) -> JSONResponse:
+    return problem_response(request, 422, "unknown-language", "Unknown language", str(error))
+
+
+def _schema_not_ready(request: Request, error: Exception) -> JSONResponse:
+    log.error("database not ready: %s", error)
+    return problem_response(request, 503, "not-ready", "Service not ready", "the database is not migrated")
+
+
+DOMAIN_ERRORS: dict[type[Exception], DomainHandler] = {
+    NotFoundError: _not_found,
+    IngestRejectedError: _ingest_rejected,
+    UnknownLanguageError: _unknown_language,
+    SchemaNotReadyError: _schema_not_ready,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def api_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ApiError)
+        return problem_response(
+            request, error.status, error.slug, error.title, error.detail, error.errors, error.headers or None
+        )
+
+    async def validation_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        errors = [FieldProblem(field=_location(item["loc"]), reason=item["msg"]) for item in error.errors()]
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors) or "invalid request"
+        return problem_response(request, 422, "validation", "Invalid request", detail, errors)
+
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
+        slug = title.lower().replace(" ", "-")
+        return problem_response(request, error.status_code, slug, title, str(error.detail), headers=error.headers)
+
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+        return problem_response(request, 500, "internal", "Internal error", "the request failed; it has been logged")
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    for error_type, handler in DOMAIN_ERRORS.items():
+        app.add_exception_handler(error_type, _async(handler))
+    app.add_exception_handler(Exception, unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries documenting problem+json errors for a route."""
+    descriptions = {
+        401: "No API key, or an unknown or revoked one",
+        403: "The API key lacks the scope this route requires",
+        404: "Unknown id",
+        409: "Conflict with the current state",
+        413: "Request body too large",
+        415: "Unsupported Content-Type",
+        422: "Invalid request; `errors` names each offending field",
+        503: "Service not ready",
+    }
+    return {
+        status: {"description": descriptions[status], "model": Problem, "content": {PROBLEM_JSON: {}}}
+        for status in statuses
+    }
+
+
+def move_problem_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI files every response model under application/json; errors are sent as problem+json."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                if PROBLEM_JSON in content and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    return document
+
+
+def _async(handler: DomainHandler) -> Callable[[Request, Exception], Any]:
+    async def run(request: Request, error: Exception) -> JSONResponse:
+        return handler(request, error)
+
+    return run
+
+
+def _location(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _path_param(request: Request, value: str) -> str:
+    for name, param in request.path_params.items():
+        if param == value:
+            return name
+    return "id"
