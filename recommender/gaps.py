@@ -1,0 +1,144 @@
+"""Competency gaps: what a learner's role(s) require, what they hold, and how much each difference matters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from models import Competency, Course, Learner, NotFoundError, Role
+
+
+class ProfileError(ValueError):
+    """A learner profile that cannot be analysed: the message names the offending field."""
+
+
+@dataclass(frozen=True)
+class GapPriority:
+    """How a gap's priority is made: a weighted sum of its size, the role's importance and its area."""
+
+    size: float = 0.5
+    importance: float = 0.35
+    area: float = 0.15
+    # Functional and domain gaps block the daily work of a post; behavioural gaps matter but build slowly.
+    area_weights: Mapping[str, float] = field(default_factory=lambda: {"FUN": 1.0, "DOM": 1.0, "BEH": 0.8})
+    default_area_weight: float = 0.8
+
+    def score(self, size: int, importance: int, area_id: str) -> float:
+        area = self.area_weights.get(area_id, self.default_area_weight)
+        return round(self.size * size / 5 + self.importance * importance / 3 + self.area * area, 6)
+
+
+@dataclass(frozen=True)
+class Gap:
+    competency_id: str
+    name: str
+    area_id: str
+    current_level: int  # 0: the learner holds no known level
+    required_level: int
+    importance: int  # 1 useful, 2 important, 3 critical (the highest over the learner's roles)
+    level_source: str  # "assessed", "self", "completed courses" or "unknown"
+    roles: tuple[str, ...]
+    priority: float
+
+    @property
+    def size(self) -> int:
+        return self.required_level - self.current_level
+
+    @property
+    def next_level(self) -> int:
+        return self.current_level + 1
+
+
+@dataclass(frozen=True)
+class GapAnalysis:
+    learner_id: str
+    roles: tuple[str, ...]
+    gaps: tuple[Gap, ...]  # highest priority first
+    met: tuple[str, ...]  # required competencies the learner already holds at the required level
+    levels_known: bool  # False: no attested level and no completed course; every level was taken as 0
+    notes: tuple[str, ...] = ()
+
+
+def current_levels(
+    learner: Learner, courses: Mapping[str, Course], competencies: Mapping[str, Competency]
+) -> dict[str, tuple[int, str]]:
+    """Each competency's level and where it comes from: attested (assessed beats self) or implied by completed
+    courses (a completed course tagged at level L implies L; an unstated level implies 1), whichever is higher."""
+    levels: dict[str, tuple[int, str]] = {}
+    for position, attested in enumerate(learner.competencies):
+        if attested.competency_id not in competencies:
+            raise ProfileError(f"competencies[{position}].competency_id: unknown competency {attested.competency_id!r}")
+        levels[attested.competency_id] = (attested.level, attested.source)
+    for course_id in learner.completed:
+        course = courses.get(course_id)
+        if course is None:
+            raise NotFoundError("course", course_id)
+        for tag in course.competencies:
+            implied = tag.level or 1
+            if implied > levels.get(tag.competency_id, (0, ""))[0]:
+                levels[tag.competency_id] = (implied, "completed courses")
+    return levels
+
+
+def analyse_gaps(
+    learner: Learner,
+    roles: Mapping[str, Role],
+    competencies: Mapping[str, Competency],
+    courses: Mapping[str, Course],
+    priority: GapPriority | None = None,
+) -> GapAnalysis:
+    """Every competency the learner's roles require above the level they hold, highest priority first."""
+    priority = priority or GapPriority()
+    required: dict[str, tuple[int, int, list[str]]] = {}
+    for role_id in learner.roles:
+        role = roles.get(role_id)
+        if role is None:
+            raise NotFoundError("role", role_id)
+        for need in role.competencies:
+            level, importance, role_ids = required.get(need.competency_id, (0, 0, []))
+            required[need.competency_id] = (
+                max(level, need.level),
+                max(importance, need.importance),
+                [*role_ids, role_id],
+            )
+    held = current_levels(learner, courses, competencies)
+    gaps: list[Gap] = []
+    met: list[str] = []
+    for competency_id, (level, importance, role_ids) in required.items():
+        competency = competencies.get(competency_id)
+        if competency is None:
+            raise ProfileError(f"role {role_ids[0]}: requires unknown competency {competency_id!r}")
+        current, source = held.get(competency_id, (0, "unknown"))
+        if current >= level:
+            met.append(competency_id)
+            continue
+        gaps.append(
+            Gap(
+                competency_id=competency_id,
+                name=competency.name,
+                area_id=competency.area_id,
+                current_level=current,
+                required_level=level,
+                importance=importance,
+                level_source=source,
+                roles=tuple(role_ids),
+                priority=priority.score(level - current, importance, competency.area_id),
+            )
+        )
+    gaps.sort(key=lambda gap: (-gap.priority, gap.competency_id))
+    levels_known = bool(held)
+    notes: list[str] = []
+    if not learner.roles:
+        notes.append("no role on record: suggestions are role-free (department, rating, interests)")
+    elif not levels_known:
+        notes.append("no attested levels and no completed courses: every current level was taken as 0")
+    if learner.roles and not gaps:
+        notes.append("meets every level the role(s) require")
+    return GapAnalysis(
+        learner_id=learner.id,
+        roles=tuple(learner.roles),
+        gaps=tuple(gaps),
+        met=tuple(sorted(met)),
+        levels_known=levels_known,
+        notes=tuple(notes),
+    )

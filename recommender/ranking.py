@@ -1,0 +1,147 @@
+"""The scoring function, vectorised over a chunk of learners and the whole catalog.
+
+A course's score for a learner is
+
+    gain = language × quality × Σ_gaps priority × coverage(course, gap) × ((1 − λ) + λ × need(gap))
+
+where coverage comes from the `CoverageTable` (tag × level fit, or semantic match), `need` starts at 1 and shrinks
+by (1 − coverage) each time a chosen course addresses the gap (xQuAD-style diversity across gaps, weight λ).
+Top-k is picked greedily from a pool of the best-scoring courses. Completed and enrolled courses, courses over the
+duration limit and courses that address no gap score 0 and are never returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import Course
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    diversity: float = 0.5  # λ: 0 ranks by summed coverage alone, 1 only by coverage of still-open gaps
+    pool: int = 100  # best courses per learner that the greedy top-k step considers
+    first_language: float = 1.0  # available in the learner's first preferred language
+    other_preferred_language: float = 0.9  # in another of their preferred languages
+    unavailable_language: float = 0.5  # in none of them
+    quality_weight: float = 0.2  # share of the score that rating can move
+    rating_prior: float = 3.5  # ratings are shrunk towards this mean ...
+    rating_prior_count: int = 20  # ... as if this many ratings of it had been given
+    max_duration_minutes: int | None = None  # longer courses are left out; unknown durations are kept
+    min_relevance: float = 0.02  # a course must address the gaps at least this much to be a candidate
+
+
+class CourseFeatures:
+    """Per-course vectors the score needs besides coverage: quality, the duration limit and languages."""
+
+    def __init__(
+        self,
+        courses: Sequence[Course],
+        approved_translations: Mapping[str, frozenset[str]],
+        config: RankingConfig,
+    ) -> None:
+        self.config = config
+        self.native_languages_ = [frozenset(course.languages) for course in courses]
+        self.translated_languages_ = [
+            frozenset(approved_translations.get(course.identifier, ())) - native
+            for course, native in zip(courses, self.native_languages_, strict=True)
+        ]
+        self.rating_ = np.array([shrunk_rating(course, config) for course in courses], dtype=np.float32)
+        self.quality_ = (1 - config.quality_weight) + config.quality_weight * (self.rating_ - 1) / 4
+        limit = config.max_duration_minutes
+        self.within_duration_ = np.array(
+            [limit is None or (c.duration_seconds or 0) <= limit * 60 for c in courses], dtype=bool
+        )
+        self.static_ = (self.quality_ * self.within_duration_).astype(np.float32)
+        self._by_preference: dict[tuple[str, ...], np.ndarray] = {}
+
+    def language_factor(self, preferred: Sequence[str]) -> np.ndarray:
+        """One factor per course for a learner's preferred languages (in order); cached per preference list."""
+        key = tuple(preferred)
+        if key not in self._by_preference:
+            factor = np.full(len(self.native_languages_), self.config.unavailable_language, dtype=np.float32)
+            for column, (native, translated) in enumerate(
+                zip(self.native_languages_, self.translated_languages_, strict=True)
+            ):
+                available = native | translated
+                if key and key[0] in available:
+                    factor[column] = self.config.first_language
+                elif available.intersection(key):
+                    factor[column] = self.config.other_preferred_language
+            self._by_preference[key] = factor
+        return self._by_preference[key]
+
+    def factors(self, preferred: Sequence[str]) -> np.ndarray:
+        """Everything in the score that does not depend on gaps: language × quality × duration limit."""
+        return self.language_factor(preferred) * self.static_
+
+    def available_in(self, column: int, language: str) -> str | None:
+        """ "native", "translated" (approved translation of its metadata) or None."""
+        if language in self.native_languages_[column]:
+            return "native"
+        return "translated" if language in self.translated_languages_[column] else None
+
+
+def shrunk_rating(course: Course, config: RankingConfig) -> float:
+    """A Bayesian average: few ratings say little, many say a lot."""
+    if course.rating is None or course.rating_count == 0:
+        return config.rating_prior
+    weight = config.rating_prior_count
+    return (course.rating * course.rating_count + config.rating_prior * weight) / (course.rating_count + weight)
+
+
+@dataclass(frozen=True)
+class RankedChunk:
+    columns: np.ndarray  # [learners, k] course columns, -1 where fewer than k courses address the gaps
+    scores: np.ndarray  # [learners, k] the gain each course had when it was chosen
+
+
+def rank_chunk(
+    coverage: np.ndarray,
+    rows: np.ndarray,
+    priorities: np.ndarray,
+    factors: np.ndarray,
+    excluded: Sequence[Sequence[int]],
+    k: int,
+    config: RankingConfig,
+) -> RankedChunk:
+    """Top-k courses for each learner of a chunk.
+
+    coverage: [pairs + 1, courses] from `CoverageTable.matrix_`; rows / priorities: [learners, gaps] (padding
+    rows point at the zero row with priority 0); factors: [learners, courses]; excluded: course columns per learner.
+    """
+    learners, courses = factors.shape
+    relevance = np.zeros((learners, courses), dtype=np.float32)
+    for j in range(rows.shape[1]):
+        relevance += priorities[:, j, None] * coverage[rows[:, j]]
+    for learner, columns in enumerate(excluded):
+        relevance[learner, list(columns)] = 0.0
+    scored = relevance * factors
+    pool_size = min(config.pool, courses)
+    pool = np.argpartition(-scored, pool_size - 1, axis=1)[:, :pool_size] if pool_size < courses else None
+    pool = np.sort(pool, axis=1) if pool is not None else np.broadcast_to(np.arange(courses), (learners, courses))
+    take = np.arange(learners)[:, None]
+    candidate = relevance[take, pool] * (factors[take, pool] > 0) >= config.min_relevance
+    pool_factors = factors[take, pool]
+    pool_coverage = coverage[rows[:, None, :], pool[:, :, None]]  # [learners, pool, gaps]
+    need = np.ones(rows.shape, dtype=np.float32)
+    chosen = np.full((learners, k), -1, dtype=np.int64)
+    gains = np.zeros((learners, k), dtype=np.float32)
+    everyone = np.arange(learners)
+    for step in range(k):
+        weights = priorities * ((1 - config.diversity) + config.diversity * need)
+        gain = pool_factors * (pool_coverage * weights[:, None, :]).sum(axis=2)
+        gain = np.where(candidate, gain, -1.0)
+        best = np.argmax(gain, axis=1)
+        best_gain = gain[everyone, best]
+        found = best_gain > 0
+        chosen[found, step] = pool[everyone[found], best[found]]
+        gains[found, step] = best_gain[found]
+        need[found] *= 1 - pool_coverage[everyone[found], best[found]]
+        candidate[everyone, best] = False
+        if not found.any():
+            break
+    return RankedChunk(columns=chosen, scores=gains)
