@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -154,3 +155,91 @@ class LearnerCompetencyRow(Base):
     competency_id: Mapped[str] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
     level: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16), default="self")
+
+
+# Translation (issue 5): units of the review workflow, their history, the translation memory and bulk jobs.
+
+TRANSLATION_STATUSES = ("untranslated", "machine_translated", "in_review", "approved", "rejected")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TranslationUnitRow(Base):
+    """One course field in one target language: the source it was made from, the draft and the reviewed text."""
+
+    __tablename__ = "translation_units"
+    __table_args__ = (
+        UniqueConstraint("course_id", "field", "language", name="uq_translation_units_key"),
+        CheckConstraint(
+            "status IN ('untranslated', 'machine_translated', 'in_review', 'approved', 'rejected')",
+            name="ck_translation_units_status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.identifier", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), index=True)
+    source_text: Mapped[str] = mapped_column(Text)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), default="untranslated", index=True)
+    engine: Mapped[str | None] = mapped_column(String(128))
+    memory_score: Mapped[float | None] = mapped_column(Float)
+    draft: Mapped[str | None] = mapped_column(Text)
+    edited: Mapped[str | None] = mapped_column(Text)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reviewer: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    history: Mapped[list[TranslationHistoryRow]] = relationship(
+        cascade="all, delete-orphan", order_by="TranslationHistoryRow.id", lazy="selectin"
+    )
+
+
+class TranslationHistoryRow(Base):
+    """Every change of a unit, with the text as it was then: approved text survives a changed source."""
+
+    __tablename__ = "translation_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("translation_units.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str | None] = mapped_column(Text)
+    source_text: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class TranslationMemoryRow(Base):
+    """An approved (or seeded, or imported) translation of one English text."""
+
+    __tablename__ = "translation_memory"
+    __table_args__ = (
+        UniqueConstraint("source_language", "target_language", "source_key", name="uq_translation_memory_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_language: Mapped[str] = mapped_column(String(8))
+    target_language: Mapped[str] = mapped_column(String(8))
+    source_key: Mapped[str] = mapped_column(String(64))  # hash of the normalised source text
+    source_text: Mapped[str] = mapped_column(Text)
+    target_text: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class TranslationJobRow(Base):
+    """A bulk translation run; an interrupted one is resumed by running the same command again."""
+
+    __tablename__ = "translation_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
