@@ -102,7 +102,7 @@ def get_one_course(session: SessionDep, identifier: str) -> Course:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {media: {"schema": {"type": "string"}} for media in INGEST_TYPES},
+            "content": {media: {"schema": {"type": "string", "minLength": 1}} for media in INGEST_TYPES},
         }
     },
 )
