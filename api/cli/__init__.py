@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import catalog, demo, keys, serve, synth
+from api.cli import catalog, demo, keys, recommend, serve, synth
 
 app = typer.Typer(
     name="karmayogi",
@@ -21,3 +21,7 @@ app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
 app.add_typer(keys.keys_app, name="keys")
 app.command("serve")(serve.serve)
+app.command("recommend")(recommend.recommend)
+app.command("gaps")(recommend.gaps)
+app.command("path")(recommend.path)
+app.command("recommend-batch")(recommend.recommend_batch)

