@@ -1,1 +1,88 @@
-"""translation"""
+"""Translation of course metadata into Indian languages: engines, glossary, memory, QA checks and review.
+
+The model engines live in `translation.seq2seq` (transformers) and `translation.ct2` (CTranslate2); they are
+imported only when a model is loaded, so that commands without one start fast."""
+
+from translation.checks import CHECKS, Check, Flag, run_checks
+from translation.config import TranslationSettings, configured_engine, load_engine
+from translation.demo import demo_translations
+from translation.engines import Engine, MemoryEngine
+from translation.errors import (
+    EngineConfigError,
+    GlossaryError,
+    IllegalTransitionError,
+    ModelFetchError,
+    UnknownUnitError,
+)
+from translation.exchange import ImportReport, export_memory, export_units, import_memory, import_units
+from translation.glossary import Glossary, Term, catalog_glossary, load_glossary, transliterate
+from translation.jobs import FIELDS, JobReport, run_translation_job
+from translation.languages import (
+    IGOT_PORTAL_LANGUAGES,
+    TRANSLATION_LANGUAGES,
+    TranslationLanguage,
+    translation_language,
+)
+from translation.memory import MemoryMatch, TranslationMemory
+from translation.pipeline import Draft, TranslationPipeline
+from translation.review import (
+    STATUSES,
+    UnitView,
+    approve_unit,
+    bulk_approve_clean,
+    edit_unit,
+    get_unit,
+    list_units,
+    reject_unit,
+)
+from translation.store import load_memory, memory_matches, seed_memory
+
+__all__ = [
+    "CHECKS",
+    "FIELDS",
+    "IGOT_PORTAL_LANGUAGES",
+    "STATUSES",
+    "TRANSLATION_LANGUAGES",
+    "Check",
+    "Draft",
+    "Engine",
+    "EngineConfigError",
+    "Flag",
+    "Glossary",
+    "GlossaryError",
+    "IllegalTransitionError",
+    "ImportReport",
+    "JobReport",
+    "MemoryEngine",
+    "MemoryMatch",
+    "ModelFetchError",
+    "Term",
+    "TranslationLanguage",
+    "TranslationMemory",
+    "TranslationPipeline",
+    "TranslationSettings",
+    "UnitView",
+    "UnknownUnitError",
+    "approve_unit",
+    "bulk_approve_clean",
+    "catalog_glossary",
+    "configured_engine",
+    "demo_translations",
+    "edit_unit",
+    "export_memory",
+    "export_units",
+    "get_unit",
+    "import_memory",
+    "import_units",
+    "list_units",
+    "load_engine",
+    "load_glossary",
+    "load_memory",
+    "memory_matches",
+    "reject_unit",
+    "run_checks",
+    "run_translation_job",
+    "seed_memory",
+    "translation_language",
+    "transliterate",
+]

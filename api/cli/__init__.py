@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import catalog, demo, keys, recommend, serve, synth
+from api.cli import catalog, demo, keys, recommend, serve, synth, translate
 
 app = typer.Typer(
     name="karmayogi",
@@ -25,3 +25,6 @@ app.command("recommend")(recommend.recommend)
 app.command("gaps")(recommend.gaps)
 app.command("path")(recommend.path)
 app.command("recommend-batch")(recommend.recommend_batch)
+app.command("translate")(translate.translate)
+app.add_typer(translate.translations_app, name="translations")
+app.add_typer(translate.models_app, name="models")

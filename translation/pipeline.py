@@ -1,0 +1,127 @@
+"""The translation pipeline: memory first, then the configured machine translation engine, with protection,
+sentence splitting, glossary and quality checks around it.
+
+Every call works on its own local data (segments, tokens, spans), so one pipeline may serve many threads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from translation.checks import Flag, run_checks
+from translation.engines import Engine, MemoryEngine
+from translation.glossary import Glossary
+from translation.languages import TranslationLanguage, translation_language
+from translation.memory import TranslationMemory
+from translation.protect import protect, restore
+from translation.segments import Chunk, join_chunks, split_text
+
+
+@dataclass(frozen=True)
+class Draft:
+    source: str
+    text: str | None  # None: nothing could translate it; queued for a human translator
+    engine: str | None  # memory | memory-fuzzy | the MT engine's name | memory+<engine>
+    memory_score: float | None
+    flags: tuple[Flag, ...]
+    segments: int
+    memory_segments: int
+    mt_segments: int
+
+
+@dataclass
+class _Item:
+    source: str
+    chunks: list[Chunk]
+    done: dict[int, str]  # translatable chunk position -> translation
+    from_memory: int = 0
+    from_mt: int = 0
+
+
+class TranslationPipeline:
+    def __init__(
+        self,
+        target: str,
+        memory: TranslationMemory | None = None,
+        mt: Engine | None = None,
+        glossary: Glossary | None = None,
+        native_digits: bool = False,
+        fuzzy_min_score: float | None = None,
+        source: str = "en",
+    ) -> None:
+        self.source: TranslationLanguage = translation_language(source)
+        self.target: TranslationLanguage = translation_language(target)
+        self.memory = MemoryEngine(memory or TranslationMemory())
+        self.mt = mt
+        self.glossary = glossary or Glossary()
+        self.native_digits = native_digits
+        self.fuzzy_min_score = fuzzy_min_score
+
+    def translate(self, texts: Sequence[str]) -> list[Draft]:
+        """One draft per text, with its QA flags."""
+        items = [self._from_memory(text) for text in texts]
+        pending = [(item, pos) for item in items for pos, _ in _translatable(item) if pos not in item.done]
+        if self.mt is not None and pending:
+            translations = self._machine_translate([item.chunks[pos].text for item, pos in pending])
+            for (item, position), translation in zip(pending, translations, strict=True):
+                item.done[position] = translation
+                item.from_mt += 1
+        return [self._draft(item) for item in items]
+
+    def _from_memory(self, text: str) -> _Item:
+        whole = self.memory.memory.lookup(text)
+        if whole is not None:
+            return _Item(text, [Chunk(text, True)], {0: whole.target}, from_memory=1)
+        item = _Item(text, split_text(text), {})
+        for position, chunk in _translatable(item):
+            match = self.memory.memory.lookup(chunk.text)
+            if match is not None:
+                item.done[position] = match.target
+                item.from_memory += 1
+        return item
+
+    def _machine_translate(self, segments: list[str]) -> list[str]:
+        assert self.mt is not None
+        keep = self.glossary.do_not_translate()
+        protected = [protect(segment, keep) for segment in segments]
+        outputs = self.mt.translate([p.text for p in protected], self.source, self.target)
+        native = self.target.script if self.native_digits else None
+        results = []
+        for segment, shielded, output in zip(segments, protected, outputs, strict=True):
+            restored = restore(output or "", shielded.spans, native_digits=native).text
+            results.append(self.glossary.apply(segment, restored, self.target.code))
+        return results
+
+    def _draft(self, item: _Item) -> Draft:
+        translatable = [pos for pos, _ in _translatable(item)]
+        complete = all(pos in item.done for pos in translatable)
+        text: str | None = join_chunks(item.chunks, [item.done[pos] for pos in translatable]) if complete else None
+        score: float | None = 100.0 if item.from_memory else None
+        engine = _engine_name(item, self.mt)
+        if text is None and self.fuzzy_min_score is not None:
+            best = self.memory.memory.matches(item.source, limit=1, min_score=self.fuzzy_min_score)
+            if best:
+                text, score, engine = best[0].target, best[0].score, "memory-fuzzy"
+        flags = tuple(run_checks(item.source, text, self.target.code, self.glossary)) if text is not None else ()
+        return Draft(
+            source=item.source,
+            text=text,
+            engine=engine if text is not None else None,
+            memory_score=score if text is not None else None,
+            flags=flags,
+            segments=len(translatable),
+            memory_segments=item.from_memory,
+            mt_segments=item.from_mt,
+        )
+
+
+def _translatable(item: _Item) -> list[tuple[int, Chunk]]:
+    return [(pos, chunk) for pos, chunk in enumerate(item.chunks) if chunk.translate]
+
+
+def _engine_name(item: _Item, mt: Engine | None) -> str | None:
+    if item.from_mt and item.from_memory:
+        return f"memory+{mt.name}" if mt else None
+    if item.from_mt:
+        return mt.name if mt else None
+    return "memory" if item.from_memory else None

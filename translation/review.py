@@ -1,0 +1,223 @@
+"""The review workflow as plain functions on a SQLAlchemy Session (the HTTP API and the CLI call these).
+
+A unit moves untranslated → machine_translated → in_review → approved | rejected; each change is kept in
+its history. Approval feeds the translation memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.tables import TRANSLATION_STATUSES, TranslationHistoryRow, TranslationUnitRow
+from translation.checks import BLOCKING, Flag, run_checks
+from translation.errors import IllegalTransitionError, UnknownUnitError
+from translation.glossary import Glossary
+from translation.store import remember
+
+STATUSES = TRANSLATION_STATUSES
+# Which status each action may start from.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "edit": ("untranslated", "machine_translated", "in_review", "approved", "rejected"),
+    "approve": ("machine_translated", "in_review"),
+    "reject": ("machine_translated", "in_review", "approved"),
+}
+_TARGET = {"edit": "in_review", "approve": "approved", "reject": "rejected"}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    action: str
+    status: str
+    text: str | None
+    source_text: str | None
+    actor: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class UnitView:
+    id: int
+    course_id: str
+    field: str
+    language: str
+    source_text: str
+    status: str
+    engine: str | None
+    memory_score: float | None
+    draft: str | None
+    edited: str | None
+    flags: list[dict[str, Any]]
+    reviewer: str | None
+    note: str | None
+    updated_at: datetime
+    history: list[HistoryEntry]
+
+    @property
+    def text(self) -> str | None:
+        """What a reader would see: the reviewer's text, else the draft."""
+        return self.edited if self.edited is not None else self.draft
+
+
+def view(row: TranslationUnitRow, with_history: bool = True) -> UnitView:
+    return UnitView(
+        id=row.id,
+        course_id=row.course_id,
+        field=row.field,
+        language=row.language,
+        source_text=row.source_text,
+        status=row.status,
+        engine=row.engine,
+        memory_score=row.memory_score,
+        draft=row.draft,
+        edited=row.edited,
+        flags=list(row.flags or []),
+        reviewer=row.reviewer,
+        note=row.note,
+        updated_at=row.updated_at,
+        history=[HistoryEntry(h.at, h.action, h.status, h.text, h.source_text, h.actor, h.note) for h in row.history]
+        if with_history
+        else [],
+    )
+
+
+def record(row: TranslationUnitRow, action: str, actor: str | None = None, note: str | None = None) -> None:
+    """Append the unit's present state to its history."""
+    row.updated_at = datetime.now(UTC)
+    row.history.append(
+        TranslationHistoryRow(
+            action=action,
+            status=row.status,
+            text=row.edited if row.edited is not None else row.draft,
+            source_text=row.source_text,
+            actor=actor,
+            note=note,
+        )
+    )
+
+
+def list_units(
+    session: Session,
+    language: str | None = None,
+    status: str | None = None,
+    flag: str | None = None,
+    course_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[UnitView]:
+    """Units by language, status, QA flag (check id) and course, in a stable order."""
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    query = select(TranslationUnitRow).order_by(TranslationUnitRow.id)
+    if language is not None:
+        query = query.where(TranslationUnitRow.language == language)
+    if status is not None:
+        query = query.where(TranslationUnitRow.status == status)
+    if course_id is not None:
+        query = query.where(TranslationUnitRow.course_id == course_id)
+    if flag is None:
+        rows = session.scalars(query.limit(limit).offset(offset))
+        return [view(row, with_history=False) for row in rows]
+    # Flags live in a JSON list; filtering them in Python keeps one query for SQLite and PostgreSQL.
+    flagged = [row for row in session.scalars(query) if any(f.get("check") == flag for f in row.flags or [])]
+    return [view(row, with_history=False) for row in flagged[offset : offset + limit]]
+
+
+def _row(session: Session, unit_id: int) -> TranslationUnitRow:
+    row = session.get(TranslationUnitRow, unit_id)
+    if row is None:
+        raise UnknownUnitError(str(unit_id))
+    return row
+
+
+def get_unit(session: Session, unit_id: int) -> UnitView:
+    return view(_row(session, unit_id))
+
+
+def find_unit(session: Session, course_id: str, field: str, language: str) -> TranslationUnitRow | None:
+    return session.scalar(
+        select(TranslationUnitRow).where(
+            TranslationUnitRow.course_id == course_id,
+            TranslationUnitRow.field == field,
+            TranslationUnitRow.language == language,
+        )
+    )
+
+
+def _allow(row: TranslationUnitRow, action: str) -> None:
+    if row.status not in ALLOWED[action]:
+        allowed = [_TARGET[name] for name, sources in ALLOWED.items() if row.status in sources]
+        raise IllegalTransitionError(row.id, row.status, action, sorted(set(allowed)))
+
+
+def edit_unit(session: Session, unit_id: int, text: str, reviewer: str, glossary: Glossary | None = None) -> UnitView:
+    """A person's text for the unit; it goes (back) to review and gets fresh QA flags."""
+    if not text.strip():
+        raise ValueError("the edited text is empty")
+    row = _row(session, unit_id)
+    _allow(row, "edit")
+    row.edited = text
+    row.status = "in_review"
+    row.reviewer = reviewer
+    row.flags = _flags(row.source_text, text, row.language, glossary)
+    record(row, "edited", reviewer)
+    session.flush()
+    return view(row)
+
+
+def approve_unit(session: Session, unit_id: int, reviewer: str, text: str | None = None) -> UnitView:
+    """Approve the unit (optionally with a final text); its translation enters the memory."""
+    row = _row(session, unit_id)
+    _allow(row, "approve")
+    if text is not None:
+        row.edited = text
+    final = row.edited if row.edited is not None else row.draft
+    if not final:
+        raise ValueError(f"unit {unit_id} has no text to approve")
+    row.status = "approved"
+    row.reviewer = reviewer
+    record(row, "approved", reviewer)
+    remember(session, row.source_text, final, row.language, origin="approved")
+    session.flush()
+    return view(row)
+
+
+def reject_unit(session: Session, unit_id: int, reviewer: str, note: str | None = None) -> UnitView:
+    row = _row(session, unit_id)
+    _allow(row, "reject")
+    row.status = "rejected"
+    row.reviewer = reviewer
+    row.note = note
+    record(row, "rejected", reviewer, note)
+    session.flush()
+    return view(row)
+
+
+def bulk_approve_clean(session: Session, language: str, reviewer: str, limit: int | None = None) -> int:
+    """Approve machine-translated units without error or warning flags; returns how many."""
+    query = (
+        select(TranslationUnitRow)
+        .where(TranslationUnitRow.language == language, TranslationUnitRow.status == "machine_translated")
+        .order_by(TranslationUnitRow.id)
+    )
+    approved = 0
+    for row in session.scalars(query):
+        if limit is not None and approved >= limit:
+            break
+        if any(flag.get("severity") in BLOCKING for flag in row.flags or []):
+            continue
+        approve_unit(session, row.id, reviewer)
+        approved += 1
+    return approved
+
+
+def _flags(source: str, text: str, language: str, glossary: Glossary | None) -> list[dict[str, Any]]:
+    return [flag_dict(flag) for flag in run_checks(source, text, language, glossary or Glossary())]
+
+
+def flag_dict(flag: Flag) -> dict[str, Any]:
+    return {"check": flag.check, "severity": flag.severity, "message": flag.message}
