@@ -224,7 +224,8 @@ def _upsert(
     if changed:
         changed_ids = [record_id for record_id, _, _ in changed]
         for child in records[0][2]:
-            foreign = next(iter(child.foreign_keys)).parent.name  # the child's column pointing at the parent
+            # The child column pointing at this parent; children also point at competencies, roles and courses.
+            foreign = next(fk for fk in child.foreign_keys if fk.column.table is parent).parent.name
             connection.execute(delete(child).where(child.c[foreign].in_(changed_ids)))
         for record_id, values, _ in changed:
             connection.execute(update(parent).where(parent.c[key] == record_id).values(**values))
