@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api._keys_table import ApiKeyRow
 from models import NotFoundError
+from models.tables import ApiKeyRow
 
 Scope = Literal["recommend:read", "catalog:write", "translate:review", "admin"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)

@@ -135,9 +135,7 @@ def _not_found(request: Request, error: Exception) -> JSONResponse:
 
 def _ingest_rejected(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, IngestRejectedError)
-    errors = [
-        FieldProblem(field=p.field, reason=p.reason, line=p.line, record_id=p.record_id) for p in error.problems
-    ]
+    errors = [FieldProblem(field=p.field, reason=p.reason, line=p.line, record_id=p.record_id) for p in error.problems]
     detail = f"{len(errors)} problem(s) in the request body; nothing was written"
     return problem_response(request, 422, "ingest-rejected", "Invalid records", detail, errors)
 
@@ -174,7 +172,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
-        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
+        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
         slug = title.lower().replace(" ", "-")
         return problem_response(request, error.status_code, slug, title, str(error.detail), headers=error.headers)
 
@@ -193,6 +191,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries documenting problem+json errors for a route."""
     descriptions = {
+        400: "Malformed request: the body cannot be parsed",
         401: "No API key, or an unknown or revoked one",
         403: "The API key lacks the scope this route requires",
         404: "Unknown id",

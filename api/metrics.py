@@ -36,9 +36,7 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.index_size = Gauge(
-            "karmayogi_index_vectors", "Courses in the loaded search index", registry=self.registry
-        )
+        self.index_size = Gauge("karmayogi_index_vectors", "Courses in the loaded search index", registry=self.registry)
         self.job_units = Gauge(
             "karmayogi_translation_job_units",
             "Units of translation jobs by job and state",

@@ -33,9 +33,6 @@ class Keys:
 
 
 def make_keys(engine: Engine) -> Keys:
-    from api._keys_table import ApiKeyRow  # TEMPORARY until migration 0003
-
-    ApiKeyRow.__table__.create(engine, checkfirst=True)
     with session_scope(engine) as session:
         return Keys(**{holder: create_key(session, holder, scopes)[1] for holder, scopes in SCOPED_KEYS.items()})
 

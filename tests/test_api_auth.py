@@ -126,7 +126,6 @@ def test_the_cli_creates_lists_and_revokes_keys(tmp_path: Path, monkeypatch: pyt
         return result.exit_code, result.stdout
 
     assert karmayogi("db", "upgrade")[0] == 0
-    make_keys(cli_engine())  # TEMPORARY until migration 0003: creates the table
     code, out = karmayogi("keys", "create", "portal", "--scope", "recommend:read", "--json")
     assert code == 0
     created = json.loads(out)

@@ -32,13 +32,13 @@ router = APIRouter(
     prefix="/v1",
     tags=["catalog"],
     dependencies=[Depends(require("recommend:read"))],
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(400, 401, 403, 422),
 )
 writes = APIRouter(
     prefix="/v1",
     tags=["catalog"],
     dependencies=[Depends(require("catalog:write"))],
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(400, 401, 403, 422),
 )
 
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
@@ -119,6 +119,8 @@ def ingest_courses(
         path = Path(folder) / f"body{suffix}"
         path.write_bytes(request_body)
         report = ingest_file(services.engine, "courses", path, skip_invalid=skip_invalid)
+    if report.created + report.updated + report.unchanged + len(report.skipped) == 0:
+        raise InvalidInput("the request body holds no records", [FieldProblem(field="body", reason="no records")])
     return IngestResult(
         created=report.created,
         updated=report.updated,

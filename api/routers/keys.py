@@ -15,7 +15,7 @@ router = APIRouter(
     prefix="/v1/keys",
     tags=["keys"],
     dependencies=[Depends(require("admin"))],
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(400, 401, 403, 422),
 )
 
 KeyId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$", description="The key's public id")]
