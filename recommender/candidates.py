@@ -29,7 +29,7 @@ UNSTATED = 6  # code for "tagged, level not stated" in the tag matrix (0: not ta
 class EvidenceConfig:
     tag_strength: float = 1.0
     unstated_level_fit: float = 0.6  # a tagged course whose provider gave no level
-    below_step: float = 0.5  # fit lost per level a course sits below the learner's next level
+    below_step: float = 0.75  # fit lost per level a course sits below the learner's next level (a refresher)
     above_step: float = 0.25  # fit lost per level above it (a stretch is better than a repeat)
     semantic_k: int = 40  # matches asked for per (competency, level) query
     semantic_floor: float = 0.35  # similarity at which a match starts to count

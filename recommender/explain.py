@@ -60,13 +60,13 @@ class Explanation:
 
 
 def _describe_gap(evidence: GapEvidence) -> str:
-    how = (
-        f"tagged at level {evidence.course_level}"
-        if evidence.evidence == "tagged" and evidence.course_level is not None
-        else "tagged, level not stated"
-        if evidence.evidence == "tagged"
-        else f"semantic match {evidence.similarity:.2f}"
-    )
+    if evidence.evidence == "semantic":
+        how = f"semantic match {evidence.similarity:.2f}"
+    elif evidence.course_level is None:
+        how = "tagged, level not stated"
+    else:
+        refresher = ", a refresher" if evidence.to_level == evidence.from_level else ""
+        how = f"tagged at level {evidence.course_level}{refresher}"
     return f"{evidence.competency} {evidence.from_level}→{evidence.to_level} ({how})"
 
 
@@ -82,13 +82,15 @@ def gap_evidence(coverage: CoverageTable, gaps: tuple[Gap, ...], column: int) ->
         similarity = coverage.similarity(row, column)
         semantic = tagged is False or (tagged is None and similarity is not None and _semantic_won(coverage, value))
         course_level = None if tagged is False else tagged
-        reaches = course_level if isinstance(course_level, int) else gap.next_level
+        # A course below the learner's next level refreshes what they hold; one above takes them up to it,
+        # never past what the role requires.
+        reaches = course_level if isinstance(course_level, int) and not semantic else gap.next_level
         found.append(
             GapEvidence(
                 competency_id=gap.competency_id,
                 competency=gap.name,
                 from_level=gap.current_level,
-                to_level=min(max(reaches, gap.next_level), gap.required_level),
+                to_level=max(gap.current_level, min(reaches, gap.required_level)),
                 evidence="semantic" if semantic else "tagged",
                 course_level=course_level if isinstance(course_level, int) else None,
                 similarity=round(similarity, 4) if similarity is not None else None,

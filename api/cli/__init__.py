@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import catalog, demo, keys, recommend, serve, synth, translate
+from api.cli import catalog, demo, insights, keys, recommend, serve, synth, translate
 
 app = typer.Typer(
     name="karmayogi",
@@ -28,3 +28,5 @@ app.command("recommend-batch")(recommend.recommend_batch)
 app.command("translate")(translate.translate)
 app.add_typer(translate.translations_app, name="translations")
 app.add_typer(translate.models_app, name="models")
+app.add_typer(recommend.eval_app, name="eval")
+app.add_typer(insights.insights_app, name="insights")

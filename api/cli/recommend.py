@@ -16,8 +16,18 @@ from sqlalchemy.orm import Session
 
 from api.cli.context import console, engine, print_json, progress_bar, reports_errors
 from models import LEVEL_NAMES, Learner, get_learner, iter_learners, session_scope
+from models.sample_data import DATA_DIR
+from recommender.baselines import (
+    ours_ranker,
+    platform_cascade_ranker,
+    popularity_ranker,
+    random_ranker,
+    semantic_only_ranker,
+    tag_only_ranker,
+)
 from recommender.batch import read_learners_jsonl, run_batch
 from recommender.candidates import CourseMatcher
+from recommender.evaluation import evaluate, read_judged_set
 from recommender.gaps import GapAnalysis, ProfileError, inline_learner
 from recommender.inputs import CatalogInputs, load_inputs
 from recommender.paths import LearningPath, learning_path
@@ -25,6 +35,7 @@ from recommender.recommend import Recommendations, Recommender
 
 eval_app = typer.Typer(help="Evaluate against the judged sets under data/eval/.", no_args_is_help=True)
 
+JUDGED_SET = DATA_DIR / "eval" / "recommend_judged.jsonl"
 IMPORTANCE = {1: "useful", 2: "important", 3: "critical"}
 
 LearnerOption = Annotated[str | None, typer.Option("--learner", help="A learner in the database.")]
@@ -211,7 +222,7 @@ def print_gaps(analysis: GapAnalysis) -> None:
             f"{gap.priority:.2f}",
             gap.level_source,
         )
-    console.print(table)
+    console.print(table, width=max(console.width, 100))
     if analysis.met:
         console.print(f"already at the required level: {', '.join(analysis.met)}", highlight=False)
     for note in analysis.notes:
@@ -255,7 +266,7 @@ def print_path(plan: LearningPath) -> None:
             ", ".join(f"{name} → {level}" for _, name, level in step.closes),
             str(step.duration_seconds // 60) if step.duration_seconds is not None else "?",
         )
-    console.print(table)
+    console.print(table, width=max(console.width, 100))
     hours = plan.total_duration_seconds / 3600
     unknown = f" (+{plan.unknown_durations} course(s) of unknown duration)" if plan.unknown_durations else ""
     console.print(f"total: {len(plan.steps)} course(s), {hours:.1f} h{unknown}")
@@ -287,3 +298,52 @@ def _demo_learners(session: Session) -> list[str]:
         elif not learner.roles and without_role is None:
             without_role = learner.id
     return [i for i in (with_levels, without_levels, without_role) if i is not None]
+
+
+@eval_app.command("recommend")
+@reports_errors
+def eval_recommend(
+    judged: Annotated[Path, typer.Option("--judged", exists=True, dir_okay=False)] = JUDGED_SET,
+    semantic: SemanticOption = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Our ranker and five baselines on the judged set, in one run: nDCG@10, Recall@10, MRR, gap coverage,
+    catalog coverage and intra-list diversity."""
+    with session_scope(engine()) as session:
+        inputs = load_inputs(session)
+    matcher = course_matcher(inputs) if semantic else None
+    profiles = read_judged_set(judged, inputs)
+    ours = Recommender(inputs, matcher)
+    analyses = [ours.analyse(profile.learner) for profile in profiles]
+    rankers = {
+        "random": random_ranker(inputs),
+        "popularity": popularity_ranker(inputs),
+        "tag-only": tag_only_ranker(inputs),
+        **({"semantic-only": semantic_only_ranker(inputs, matcher)} if matcher else {}),
+        "platform cascade": platform_cascade_ranker(inputs),
+        "ours": ours_ranker(ours),
+    }
+    scores = evaluate(rankers, profiles, analyses, inputs)
+    if as_json:
+        print_json([asdict(s) for s in scores])
+        return
+    table = Table(title=f"Recommendation quality on {judged.name} ({len(profiles)} profiles)", min_width=96)
+    for column in ("system", "nDCG@10", "R@10", "MRR", "GapCov@5", "GapCov@10", "CatCov", "ILD@10"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for s in scores:
+        table.add_row(
+            s.system,
+            *(
+                f"{value:.3f}"
+                for value in (
+                    s.ndcg_10,
+                    s.recall_10,
+                    s.mrr,
+                    s.gap_coverage_5,
+                    s.gap_coverage_10,
+                    s.catalog_coverage,
+                    s.diversity,
+                )
+            ),
+        )
+    console.print(table, width=max(console.width, 100))
