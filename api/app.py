@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers, move_problem_schemas
 from api.limits import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import catalog, health, keys
+from api.routers import catalog, health, keys, review, translation
 from api.services import Services, load_services
 from api.settings import ApiSettings
 
@@ -63,6 +63,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.include_router(catalog.router)
     app.include_router(catalog.writes)
     app.include_router(keys.router)
+    app.include_router(translation.router)
+    app.include_router(review.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, bulk=settings.max_ingest_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -96,6 +96,12 @@ def authenticate(session: Session, presented: str) -> ApiKeyInfo | None:
     return _info(row)
 
 
+def key_by_id(session: Session, key_id: str) -> ApiKeyInfo | None:
+    """The key with this public id, revoked or not (the review UI's session names keys by id)."""
+    row = session.get(ApiKeyRow, key_id)
+    return _info(row) if row is not None else None
+
+
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 

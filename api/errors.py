@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models import IngestRejectedError, NotFoundError, SchemaNotReadyError, UnknownLanguageError
+from translation import IllegalTransitionError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("karmayogi.api")
@@ -144,6 +145,19 @@ def _unknown_language(request: Request, error: Exception) -> JSONResponse:
     return problem_response(request, 422, "unknown-language", "Unknown language", str(error))
 
 
+def _illegal_transition(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, IllegalTransitionError)
+    problem = FieldProblem(field="path.unit_id", reason=str(error))
+    return problem_response(
+        request, 409, "illegal-transition", "Not allowed in the unit's status", str(error), [problem]
+    )
+
+
+def _invalid_value(request: Request, error: Exception) -> JSONResponse:
+    # The domain packages raise ValueError for input they cannot use (as the CLI treats it: exit code 2).
+    return problem_response(request, 422, "invalid-input", "Invalid input", str(error))
+
+
 def _schema_not_ready(request: Request, error: Exception) -> JSONResponse:
     log.error("database not ready: %s", error)
     return problem_response(request, 503, "not-ready", "Service not ready", "the database is not migrated")
@@ -154,6 +168,8 @@ DOMAIN_ERRORS: dict[type[Exception], DomainHandler] = {
     IngestRejectedError: _ingest_rejected,
     UnknownLanguageError: _unknown_language,
     SchemaNotReadyError: _schema_not_ready,
+    IllegalTransitionError: _illegal_transition,
+    ValueError: _invalid_value,
 }
 
 

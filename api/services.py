@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.jobs import JobRunner
 from api.metrics import Metrics
 from api.settings import ApiSettings
-from models import check_schema, make_engine
+from models import check_schema, make_engine, session_scope
+from models.tables import TranslationJobRow
+from translation import Engine as MTEngine
+from translation import Glossary, catalog_glossary, configured_engine
 
 
 @dataclass
@@ -18,16 +23,49 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     signing_secret: str
+    mt: MTEngine | None = None
+    jobs: JobRunner = field(init=False)
+    _glossary: Glossary | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = JobRunner(self.engine, self.mt, self.glossary)
+
+    def glossary(self) -> Glossary:
+        """The shipped glossary plus the KCM competencies, read from the database on first use."""
+        with self._lock:
+            if self._glossary is None:
+                with session_scope(self.engine) as session:
+                    self._glossary = catalog_glossary(session)
+            return self._glossary
 
     def watch(self, metrics: Metrics) -> None:
         """Keep the gauges that describe loaded state current at each scrape."""
+        metrics.on_scrape(self._job_progress)
 
     def readiness(self) -> dict[str, str]:
         """Checks beyond the database: "ok" or what is wrong, by component."""
         return {}
 
     def close(self) -> None:
+        self.jobs.close()
         self.engine.dispose()
+
+    def _job_progress(self, metrics: Metrics) -> None:
+        metrics.job_units.clear()
+        with session_scope(self.engine) as session:
+            for job_id, report in session.execute(
+                TranslationJobRow.__table__.select()
+                .with_only_columns(TranslationJobRow.id, TranslationJobRow.report)
+                .where(TranslationJobRow.status == "running")
+            ):
+                units = int(report.get("units", 0))
+                pending = units - sum(
+                    int(report.get(name, 0))
+                    for name in ("already_done", "not_english", "from_memory", "machine_translated", "fuzzy", "queued")
+                )
+                metrics.job_units.labels(job_id, "total").set(units)
+                metrics.job_units.labels(job_id, "pending").set(max(pending, 0))
 
 
 def load_services(settings: ApiSettings) -> Services:
@@ -39,4 +77,5 @@ def load_services(settings: ApiSettings) -> Services:
         engine=engine,
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signing_secret=settings.signing_secret(),
+        mt=configured_engine(),
     )

@@ -1,0 +1,310 @@
+"""The review UI for content teams: server-rendered pages over the same review functions as the API.
+
+Sign in with a key holding `translate:review`; every page re-checks the key (revoking it ends the session),
+every form carries a CSRF token, and all course text is escaped by the templates (autoescape, no `|safe`).
+"""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from api.auth import ApiKeyInfo, authenticate, key_by_id
+from api.deps import ServicesDep, SessionDep
+from api.routers.translation import UnitDetail, unit_detail
+from api.services import Services
+from api.ui_session import (
+    COOKIE,
+    LOGIN_COOKIE,
+    csrf_token,
+    csrf_valid,
+    decode_session,
+    encode_session,
+    new_nonce,
+)
+from api.vocab import LanguageCode
+from models import LANGUAGES
+from translation import (
+    STATUSES,
+    IllegalTransitionError,
+    UnknownUnitError,
+    approve_unit,
+    bulk_approve_clean,
+    edit_unit,
+    get_unit,
+    list_units,
+    reject_unit,
+)
+
+router = APIRouter(prefix="/review", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+QUEUE_PAGE = 50
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+DONE_MESSAGES = {
+    "approved": "Approved; the translation is now in the memory.",
+    "edited": "Saved; the unit is in review with fresh QA checks.",
+    "rejected": "Rejected.",
+    "bulk": "Approved {n} clean machine translation(s).",
+}
+LANGUAGE_NAMES = {language.code: language.name for language in LANGUAGES}
+
+
+class Reviewer(BaseModel):
+    key: ApiKeyInfo
+    csrf: str
+
+
+def current_reviewer(request: Request, session: SessionDep, services: ServicesDep) -> Reviewer | None:
+    ui = decode_session(services.signing_secret, request.cookies.get(COOKIE))
+    if ui is None:
+        return None
+    key = key_by_id(session, ui.key_id)
+    if key is None or not key.allows("translate:review"):
+        return None
+    return Reviewer(key=key, csrf=csrf_token(services.signing_secret, ui.nonce))
+
+
+ReviewerDep = Annotated[Reviewer | None, Depends(current_reviewer)]
+
+
+def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    context = {"language_names": LANGUAGE_NAMES, **context}
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def refused(request: Request, status_code: int, message: str) -> HTMLResponse:
+    return page(request, "refused.html", {"message": message, "reviewer": None}, status_code)
+
+
+def to_login() -> RedirectResponse:
+    return RedirectResponse("/review/login", status_code=303, headers=SECURITY_HEADERS)
+
+
+# --- signing in and out ---------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, reviewer: ReviewerDep, services: ServicesDep) -> Response:
+    if reviewer is not None:
+        return RedirectResponse("/review", status_code=303)
+    return _login_page(request, services, None, 200)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    key: Annotated[str, Form(max_length=256)] = "",
+    csrf: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not csrf_valid(services.signing_secret, nonce, csrf):
+        return _login_page(request, services, "The form expired; please sign in again.", 403)
+    found = authenticate(session, key.strip())
+    if found is None:
+        return _login_page(request, services, "That key is unknown or has been revoked.", 401)
+    if not found.allows("translate:review"):
+        return _login_page(request, services, "That key may not review translations (needs translate:review).", 403)
+    response = RedirectResponse("/review", status_code=303, headers=SECURITY_HEADERS)
+    cookie = encode_session(services.signing_secret, found.id, services.settings.session_hours)
+    _set_cookie(response, services, COOKIE, cookie, max_age=int(services.settings.session_hours * 3600))
+    response.delete_cookie(LOGIN_COOKIE, path="/review")
+    return response
+
+
+@router.post("/logout")
+def logout(reviewer: ReviewerDep, csrf: Annotated[str, Form(max_length=256)] = "") -> Response:
+    response = to_login()
+    if reviewer is not None and csrf == reviewer.csrf:
+        response.delete_cookie(COOKIE, path="/review")
+    return response
+
+
+def _login_page(request: Request, services: Services, error: str | None, status_code: int) -> HTMLResponse:
+    nonce = new_nonce()
+    context = {"error": error, "csrf": csrf_token(services.signing_secret, nonce), "reviewer": None}
+    response = page(request, "login.html", context, status_code)
+    _set_cookie(response, services, LOGIN_COOKIE, nonce, max_age=3600)
+    return response
+
+
+def _set_cookie(response: Response, services: Services, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/review",
+        httponly=True,
+        samesite="strict",
+        secure=services.settings.cookie_secure,
+    )
+
+
+# --- the queue ------------------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    session: SessionDep,
+    reviewer: ReviewerDep,
+    language: Annotated[str, Query(max_length=8)] = "",
+    status: Annotated[str, Query(max_length=32)] = "machine_translated",
+    flag: Annotated[str, Query(max_length=64)] = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    done: Annotated[str, Query(max_length=16)] = "",
+    n: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Response:
+    if reviewer is None:
+        return to_login()
+    language = language if language in LANGUAGE_NAMES else ""
+    status = status if status in STATUSES else ""
+    units = list_units(session, language or None, status or None, flag or None, limit=QUEUE_PAGE + 1, offset=offset)
+    filters = {"language": language, "status": status, "flag": flag}
+    context = {
+        "reviewer": reviewer,
+        "units": units[:QUEUE_PAGE],
+        "filters": filters,
+        "statuses": STATUSES,
+        "offset": offset,
+        "previous": _queue_url(filters, max(offset - QUEUE_PAGE, 0)) if offset else None,
+        "next": _queue_url(filters, offset + QUEUE_PAGE) if len(units) > QUEUE_PAGE else None,
+        "message": DONE_MESSAGES.get(done, "").format(n=n),
+    }
+    return page(request, "queue.html", context)
+
+
+@router.post("/bulk-approve")
+def bulk_approve(
+    request: Request,
+    session: SessionDep,
+    reviewer: ReviewerDep,
+    language: Annotated[str, Form(max_length=8)] = "",
+    csrf: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    refusal = _refusal(request, reviewer, csrf)
+    if refusal is not None:
+        return refusal
+    assert reviewer is not None
+    if language not in LANGUAGE_NAMES:
+        return refused(request, 422, "Choose the language whose clean machine translations to approve.")
+    approved = bulk_approve_clean(session, LanguageCode(language).value, reviewer.key.name)
+    query = urlencode({"language": language, "status": "machine_translated", "done": "bulk", "n": approved})
+    return RedirectResponse(f"/review?{query}", status_code=303, headers=SECURITY_HEADERS)
+
+
+def _queue_url(filters: dict[str, str], offset: int) -> str:
+    return "/review?" + urlencode({**filters, "offset": offset})
+
+
+# --- one unit -------------------------------------------------------------------------------------------
+
+
+@router.get("/units/{unit_id}", response_class=HTMLResponse)
+def unit_page(
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    reviewer: ReviewerDep,
+    unit_id: int,
+    done: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    if reviewer is None:
+        return to_login()
+    try:
+        found = get_unit(session, unit_id)
+    except UnknownUnitError:
+        return refused(request, 404, f"There is no unit {unit_id}.")
+    detail = unit_detail(session, found, services.glossary())
+    return _unit_page(request, reviewer, detail, DONE_MESSAGES.get(done, "").format(n=0), None, 200)
+
+
+@router.post("/units/{unit_id}", response_class=HTMLResponse)
+def act_on_unit(
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    reviewer: ReviewerDep,
+    unit_id: int,
+    action: Annotated[str, Form(max_length=16)] = "",
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    note: Annotated[str, Form(max_length=2_000)] = "",
+    csrf: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    refusal = _refusal(request, reviewer, csrf)
+    if refusal is not None:
+        return refusal
+    assert reviewer is not None
+    current = get_unit(session, unit_id)
+    try:
+        if action == "edit":
+            edit_unit(session, unit_id, text, reviewer.key.name, services.glossary())
+            done = "edited"
+        elif action == "approve":
+            changed = text.strip() and text != current.text
+            approve_unit(session, unit_id, reviewer.key.name, text if changed else None)
+            done = "approved"
+        elif action == "reject":
+            reject_unit(session, unit_id, reviewer.key.name, note.strip() or None)
+            done = "rejected"
+        else:
+            raise ValueError(f"unknown action {action!r}")
+    except (IllegalTransitionError, ValueError) as error:
+        session.rollback()
+        detail = unit_detail(session, get_unit(session, unit_id), services.glossary())
+        status_code = 409 if isinstance(error, IllegalTransitionError) else 422
+        return _unit_page(request, reviewer, detail, None, str(error), status_code)
+    return RedirectResponse(f"/review/units/{unit_id}?done={done}", status_code=303, headers=SECURITY_HEADERS)
+
+
+def _unit_page(
+    request: Request, reviewer: Reviewer, detail: UnitDetail, message: str | None, error: str | None, status_code: int
+) -> HTMLResponse:
+    context = {
+        "reviewer": reviewer,
+        "unit": detail,
+        "segments": _highlighted(detail),
+        "terms": [{"term": t, "present": bool(t.approved) and t.approved in (detail.text or "")} for t in detail.terms],
+        "message": message,
+        "error": error,
+        "can_approve": detail.status in ("machine_translated", "in_review"),
+        "can_reject": detail.status in ("machine_translated", "in_review", "approved"),
+    }
+    return page(request, "unit.html", context, status_code)
+
+
+def _highlighted(detail: UnitDetail) -> list[dict[str, Any]]:
+    """The source cut into plain runs and glossary terms, for the template to mark (and escape) each."""
+    pieces: list[dict[str, Any]] = []
+    position = 0
+    for term in detail.terms:
+        if term.start > position:
+            pieces.append({"text": detail.source_text[position : term.start], "term": None})
+        pieces.append({"text": detail.source_text[term.start : term.end], "term": term})
+        position = term.end
+    if position < len(detail.source_text):
+        pieces.append({"text": detail.source_text[position:], "term": None})
+    return pieces
+
+
+def _refusal(request: Request, reviewer: Reviewer | None, csrf: str) -> Response | None:
+    if reviewer is None:
+        return refused(request, 401, "Your session has ended; please sign in again.")
+    if not hmac.compare_digest(csrf, reviewer.csrf):
+        return refused(request, 403, "The form's security token did not match; reload the page and try again.")
+    return None
