@@ -26,7 +26,7 @@ class RankingConfig:
     pool: int = 100  # best courses per learner that the greedy top-k step considers
     first_language: float = 1.0  # available in the learner's first preferred language
     other_preferred_language: float = 0.9  # in another of their preferred languages
-    unavailable_language: float = 0.5  # in none of them
+    unavailable_language: float = 0.25  # in none of them: still shown when nothing else addresses a gap
     quality_weight: float = 0.2  # share of the score that rating can move
     rating_prior: float = 3.5  # ratings are shrunk towards this mean ...
     rating_prior_count: int = 20  # ... as if this many ratings of it had been given

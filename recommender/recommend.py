@@ -179,7 +179,7 @@ class Recommender:
         scored.sort(key=lambda item: (-item[0], item[1]))
         items = []
         for value, column, signals in scored[:k]:
-            base = self._item(learner, analysis, column, round(value, 6))
+            base = self._item(learner, analysis, column, round(float(value), 6))
             items.append(
                 Recommendation(
                     base.course_id,
