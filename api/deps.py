@@ -37,7 +37,9 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so that a client never sees success for lost work
+# and a read right after a write sees it.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def current_key(
