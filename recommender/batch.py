@@ -38,7 +38,8 @@ class BatchReport:
     out: Path
     learners: int  # written by this run
     skipped: int  # already done by an earlier run (resumed)
-    seconds: float
+    seconds: float  # wall clock
+    cpu_seconds: float  # this process's CPU time (all threads): what the run costs on a machine of its own
 
 
 def read_learners_jsonl(path: Path, skip: int = 0) -> Iterator[Learner]:
@@ -79,7 +80,7 @@ def run_batch(
     """`learners(skip)` yields the learners after the first `skip`; they are ranked `chunk_size` at a time."""
     fmt = output_format(out)
     done, offset = _start(out, fmt, k, resume)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     written = 0
     writer = _JsonlWriter(out, offset) if fmt == "jsonl" else _ParquetWriter(out, offset)
     iterator = iter(learners(done))
@@ -91,7 +92,13 @@ def run_batch(
         _save_checkpoint(out, {"format": fmt, "k": k, "learners_done": done, "bytes": writer.position()})
         if progress:
             progress(len(chunk))
-    return BatchReport(out=out, learners=written, skipped=done - written, seconds=time.perf_counter() - started)
+    return BatchReport(
+        out=out,
+        learners=written,
+        skipped=done - written,
+        seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu_started,
+    )
 
 
 def _start(out: Path, fmt: Format, k: int, resume: bool) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import sparse
 
 from models import Competency, Course
 
@@ -78,6 +79,7 @@ class CoverageTable:
         self.matrix_ = self._tag_rows()
         self.padding_row_ = self.matrix_.shape[0] - 1
         self.semantic_: dict[int, dict[int, float]] = {}  # row -> course column -> similarity
+        self._sparse: sparse.csr_matrix | None = None
 
     def row(self, competency_id: str, level: int) -> int:
         return self.competency_index_[competency_id] * len(LEVELS) + level - 1
@@ -90,11 +92,18 @@ class CoverageTable:
     def similarity(self, row: int, column: int) -> float | None:
         return self.semantic_.get(row, {}).get(column)
 
+    def sparse(self) -> sparse.csr_matrix:
+        """`matrix_` as CSR (rebuilt after `ensure` adds evidence): most courses build only a few competencies."""
+        if self._sparse is None:
+            self._sparse = sparse.csr_matrix(self.matrix_)
+        return self._sparse
+
     def ensure(self, rows: Iterable[int]) -> None:
         """Add semantic evidence to the rows that do not have it yet (one matcher call for all of them)."""
         missing = sorted({r for r in rows if r != self.padding_row_ and r not in self.semantic_})
         if not missing:
             return
+        self._sparse = None
         if self.matcher is None:
             self.semantic_.update({r: {} for r in missing})
             return

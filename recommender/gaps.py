@@ -25,9 +25,24 @@ class GapPriority:
     area_weights: Mapping[str, float] = field(default_factory=lambda: {"FUN": 1.0, "DOM": 1.0, "BEH": 0.8})
     default_area_weight: float = 0.8
 
+    _memo: dict[tuple[int, int, str], float] = field(default_factory=dict, compare=False, repr=False)
+
     def score(self, size: int, importance: int, area_id: str) -> float:
-        area = self.area_weights.get(area_id, self.default_area_weight)
-        return round(self.size * size / 5 + self.importance * importance / 3 + self.area * area, 6)
+        key = (size, importance, area_id)
+        if key not in self._memo:
+            area = self.area_weights.get(area_id, self.default_area_weight)
+            self._memo[key] = round(self.size * size / 5 + self.importance * importance / 3 + self.area * area, 6)
+        return self._memo[key]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What a learner's roles require of one competency (the highest level and importance among them)."""
+
+    competency: Competency
+    level: int
+    importance: int
+    roles: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -82,49 +97,63 @@ def current_levels(
     return levels
 
 
+def role_requirements(
+    role_ids: Sequence[str], roles: Mapping[str, Role], competencies: Mapping[str, Competency]
+) -> tuple[Requirement, ...]:
+    required: dict[str, tuple[int, int, tuple[str, ...]]] = {}
+    for role_id in role_ids:
+        role = roles.get(role_id)
+        if role is None:
+            raise NotFoundError("role", role_id)
+        for need in role.competencies:
+            level, importance, holders = required.get(need.competency_id, (0, 0, ()))
+            required[need.competency_id] = (
+                max(level, need.level),
+                max(importance, need.importance),
+                (*holders, role_id),
+            )
+    result = []
+    for competency_id, (level, importance, holders) in required.items():
+        competency = competencies.get(competency_id)
+        if competency is None:
+            raise ProfileError(f"role {holders[0]}: requires unknown competency {competency_id!r}")
+        result.append(Requirement(competency, level, importance, holders))
+    return tuple(result)
+
+
 def analyse_gaps(
     learner: Learner,
     roles: Mapping[str, Role],
     competencies: Mapping[str, Competency],
     courses: Mapping[str, Course],
     priority: GapPriority | None = None,
+    requirements: tuple[Requirement, ...] | None = None,
 ) -> GapAnalysis:
-    """Every competency the learner's roles require above the level they hold, highest priority first."""
+    """Every competency the learner's roles require above the level they hold, highest priority first.
+    `requirements` may be passed in when already computed for the same roles (learners share roles)."""
     priority = priority or GapPriority()
-    required: dict[str, tuple[int, int, list[str]]] = {}
-    for role_id in learner.roles:
-        role = roles.get(role_id)
-        if role is None:
-            raise NotFoundError("role", role_id)
-        for need in role.competencies:
-            level, importance, role_ids = required.get(need.competency_id, (0, 0, []))
-            required[need.competency_id] = (
-                max(level, need.level),
-                max(importance, need.importance),
-                [*role_ids, role_id],
-            )
+    if requirements is None:
+        requirements = role_requirements(learner.roles, roles, competencies)
     held = current_levels(learner, courses, competencies)
     gaps: list[Gap] = []
     met: list[str] = []
-    for competency_id, (level, importance, role_ids) in required.items():
-        competency = competencies.get(competency_id)
-        if competency is None:
-            raise ProfileError(f"role {role_ids[0]}: requires unknown competency {competency_id!r}")
-        current, source = held.get(competency_id, (0, "unknown"))
-        if current >= level:
-            met.append(competency_id)
+    for need in requirements:
+        competency = need.competency
+        current, source = held.get(competency.id, (0, "unknown"))
+        if current >= need.level:
+            met.append(competency.id)
             continue
         gaps.append(
             Gap(
-                competency_id=competency_id,
+                competency_id=competency.id,
                 name=competency.name,
                 area_id=competency.area_id,
                 current_level=current,
-                required_level=level,
-                importance=importance,
+                required_level=need.level,
+                importance=need.importance,
                 level_source=source,
-                roles=tuple(role_ids),
-                priority=priority.score(level - current, importance, competency.area_id),
+                roles=need.roles,
+                priority=priority.score(need.level - current, need.importance, competency.area_id),
             )
         )
     gaps.sort(key=lambda gap: (-gap.priority, gap.competency_id))

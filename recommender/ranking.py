@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from models import Course
 
@@ -78,6 +79,13 @@ class CourseFeatures:
         """Everything in the score that does not depend on gaps: language × quality × duration limit."""
         return self.language_factor(preferred) * self.static_
 
+    def factor_table(self, preferences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """One row of factors per distinct preference list, and each learner's row: learners share a handful of
+        preference lists, so a chunk never holds a learners × courses copy of them."""
+        rows: dict[tuple[str, ...], int] = {}
+        preference = np.array([rows.setdefault(tuple(p), len(rows)) for p in preferences], dtype=np.int64)
+        return np.stack([self.factors(p) for p in rows]), preference
+
     def available_in(self, column: int, language: str) -> str | None:
         """ "native", "translated" (approved translation of its metadata) or None."""
         if language in self.native_languages_[column]:
@@ -101,47 +109,59 @@ class RankedChunk:
 
 def rank_chunk(
     coverage: np.ndarray,
+    coverage_sparse: sparse.csr_matrix,
     rows: np.ndarray,
     priorities: np.ndarray,
-    factors: np.ndarray,
+    factor_table: np.ndarray,
+    preference: np.ndarray,
     excluded: Sequence[Sequence[int]],
     k: int,
     config: RankingConfig,
 ) -> RankedChunk:
-    """Top-k courses for each learner of a chunk.
+    """Top-k courses for each learner of a chunk; every learner's result depends on their own row only.
 
-    coverage: [pairs + 1, courses] from `CoverageTable.matrix_`; rows / priorities: [learners, gaps] (padding
-    rows point at the zero row with priority 0); factors: [learners, courses]; excluded: course columns per learner.
+    coverage: [pairs + 1, courses] from `CoverageTable.matrix_` (and the same as CSR); rows / priorities:
+    [learners, gaps], padding pointing at the all-zero last row with priority 0; factor_table: [preference lists,
+    courses] from `CourseFeatures.factors`, preference: each learner's row in it; excluded: course columns.
     """
-    learners, courses = factors.shape
-    relevance = np.zeros((learners, courses), dtype=np.float32)
-    for j in range(rows.shape[1]):
-        relevance += priorities[:, j, None] * coverage[rows[:, j]]
+    learners, width = rows.shape
+    courses = coverage.shape[1]
+    # Σ_gaps priority × coverage as one sparse product: a learner's gaps touch a few dozen courses each.
+    weights = sparse.csr_matrix(
+        (priorities.ravel(), rows.ravel(), np.arange(0, learners * width + 1, width)),
+        shape=(learners, coverage.shape[0]),
+    )
+    relevance = (weights @ coverage_sparse).toarray()
     for learner, columns in enumerate(excluded):
         relevance[learner, list(columns)] = 0.0
-    scored = relevance * factors
+    scored = relevance.copy()
+    for row in np.unique(preference):
+        members = preference == row
+        scored[members] *= factor_table[row]
     pool_size = min(config.pool, courses)
-    pool = np.argpartition(-scored, pool_size - 1, axis=1)[:, :pool_size] if pool_size < courses else None
-    pool = np.sort(pool, axis=1) if pool is not None else np.broadcast_to(np.arange(courses), (learners, courses))
+    if pool_size < courses:
+        pool = np.sort(np.argpartition(-scored, pool_size - 1, axis=1)[:, :pool_size], axis=1)
+    else:
+        pool = np.broadcast_to(np.arange(courses), (learners, courses))
     take = np.arange(learners)[:, None]
-    candidate = relevance[take, pool] * (factors[take, pool] > 0) >= config.min_relevance
-    pool_factors = factors[take, pool]
+    pool_factors = factor_table[preference[:, None], pool]
+    candidate = (relevance[take, pool] >= config.min_relevance) & (pool_factors > 0)
     pool_coverage = coverage[rows[:, None, :], pool[:, :, None]]  # [learners, pool, gaps]
     need = np.ones(rows.shape, dtype=np.float32)
     chosen = np.full((learners, k), -1, dtype=np.int64)
     gains = np.zeros((learners, k), dtype=np.float32)
     everyone = np.arange(learners)
     for step in range(k):
-        weights = priorities * ((1 - config.diversity) + config.diversity * need)
-        gain = pool_factors * (pool_coverage * weights[:, None, :]).sum(axis=2)
+        weight = priorities * ((1 - config.diversity) + config.diversity * need)
+        gain = pool_factors * np.matmul(pool_coverage, weight[:, :, None])[..., 0]
         gain = np.where(candidate, gain, -1.0)
         best = np.argmax(gain, axis=1)
         best_gain = gain[everyone, best]
         found = best_gain > 0
+        if not found.any():
+            break
         chosen[found, step] = pool[everyone[found], best[found]]
         gains[found, step] = best_gain[found]
         need[found] *= 1 - pool_coverage[everyone[found], best[found]]
         candidate[everyone, best] = False
-        if not found.any():
-            break
     return RankedChunk(columns=chosen, scores=gains)

@@ -11,7 +11,7 @@ import numpy as np
 from models import Learner
 from recommender.candidates import CourseMatcher, CoverageTable, EvidenceConfig
 from recommender.explain import Explanation, Signal, gap_evidence, language_evidence
-from recommender.gaps import GapAnalysis, GapPriority, analyse_gaps
+from recommender.gaps import GapAnalysis, GapPriority, Requirement, analyse_gaps, role_requirements
 from recommender.inputs import CatalogInputs
 from recommender.ranking import CourseFeatures, RankingConfig, rank_chunk
 
@@ -67,9 +67,20 @@ class Recommender:
         self.courses_by_id_ = inputs.courses_by_id
         self.coverage_ = CoverageTable(inputs.courses, list(inputs.competencies.values()), matcher, evidence)
         self.features_ = CourseFeatures(inputs.courses, inputs.approved_translations, self.ranking)
+        self._requirements: dict[tuple[str, ...], tuple[Requirement, ...]] = {}
 
     def analyse(self, learner: Learner) -> GapAnalysis:
-        return analyse_gaps(learner, self.inputs.roles, self.inputs.competencies, self.courses_by_id_, self.priority)
+        key = tuple(learner.roles)
+        if key not in self._requirements:
+            self._requirements[key] = role_requirements(key, self.inputs.roles, self.inputs.competencies)
+        return analyse_gaps(
+            learner,
+            self.inputs.roles,
+            self.inputs.competencies,
+            self.courses_by_id_,
+            self.priority,
+            self._requirements[key],
+        )
 
     def recommend(self, learner: Learner, k: int = 10) -> Recommendations:
         analysis = self.analyse(learner)
@@ -117,13 +128,23 @@ class Recommender:
                 rows[i, j] = self.coverage_.row(gap.competency_id, gap.next_level)
                 priorities[i, j] = gap.priority
         self.coverage_.ensure(np.unique(rows).tolist())
-        factors = np.stack([self.features_.factors(learner.preferred_languages) for learner in learners])
+        table, preference = self.features_.factor_table([learner.preferred_languages for learner in learners])
         index = self.coverage_.course_index_
         excluded = [[index[c] for c in (*learner.completed, *learner.enrolled) if c in index] for learner in learners]
-        ranked = rank_chunk(self.coverage_.matrix_, rows, priorities, factors, excluded, k, self.ranking)
+        ranked = rank_chunk(
+            self.coverage_.matrix_,
+            self.coverage_.sparse(),
+            rows,
+            priorities,
+            table,
+            preference,
+            excluded,
+            k,
+            self.ranking,
+        )
         return [
-            [(int(c), round(float(s), 6)) for c, s in zip(columns, scores, strict=True) if c >= 0]
-            for columns, scores in zip(ranked.columns, ranked.scores, strict=True)
+            [(c, round(s, 6)) for c, s in zip(columns, scores, strict=True) if c >= 0]
+            for columns, scores in zip(ranked.columns.tolist(), ranked.scores.tolist(), strict=True)
         ]
 
     def course_id(self, column: int) -> str:
