@@ -39,7 +39,7 @@ class BatchReport:
     learners: int  # written by this run
     skipped: int  # already done by an earlier run (resumed)
     seconds: float  # wall clock
-    cpu_seconds: float  # this process's CPU time (all threads): what the run costs on a machine of its own
+    cpu_seconds: float = 0.0  # this process's CPU time (all threads): what the run costs on a machine of its own
 
 
 def read_learners_jsonl(path: Path, skip: int = 0) -> Iterator[Learner]:
