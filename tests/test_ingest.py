@@ -289,3 +289,20 @@ def test_round_trip_on_sqlite_and_postgresql(engine: Engine, tmp_path: Path):
         learner = get_learner(session, "L000001")
     assert v5.name == "GeM खरीद प्रक्रिया" and v5.competencies[0].competency_id == "FUN-03-01"
     assert learner.competencies[0].level == 2
+
+
+def test_editing_one_record_leaves_other_records_children_alone(loaded: Engine, tmp_path: Path):
+    # Child rows point at two parents (course and competency): an edit must replace only its own course's rows.
+    sibling = {**PLAIN_COURSE, "identifier": "do_sibling", "competencies": [{"competency_id": "FUN-02-01", "level": 1}]}
+    ingest_file(loaded, "courses", write_jsonl(tmp_path / "sibling.jsonl", [sibling]))
+    edited = {**V6_COURSE, "competencies_v6": [{"competencySubThemeId": "FUN-02-01", "competencyLevel": 4}]}
+    ingest_file(loaded, "courses", write_jsonl(tmp_path / "edit.jsonl", [edited]))
+    learner = {**LEARNER, "competencies": [{"competency_id": "FUN-02-01", "level": 3, "source": "self"}]}
+    ingest_file(loaded, "learners", write_jsonl(tmp_path / "learner.jsonl", [learner, {**learner, "id": "L2"}]))
+    with session_scope(loaded) as session:
+        assert [(c.competency_id, c.level) for c in get_course(session, "do_sibling").competencies] == [
+            ("FUN-02-01", 1)
+        ]
+        assert get_course(session, V6_COURSE["identifier"]).competencies[0].level == 4
+        assert get_learner(session, "L000001").competencies[0].level == 3
+        assert get_learner(session, "L000001").roles == ["ROLE-DOPT-SO"]
