@@ -128,3 +128,14 @@ def test_eval_recommend_ours_beats_every_baseline_on_ndcg_and_gap_coverage(karma
         if name != "ours":
             assert scores["ours"]["ndcg_10"] > row["ndcg_10"], name
             assert scores["ours"]["gap_coverage_5"] > row["gap_coverage_5"], name
+
+
+def test_demo_helper_shows_three_kinds_of_learner_with_reasons(sample_engine: Engine, capsys):
+    from api.cli.recommend import show_demo_recommendations
+
+    show_demo_recommendations(sample_engine, k=3, semantic=False)
+    shown = capsys.readouterr().out
+    assert shown.count(" 1. ") == 3
+    assert "tagged at level" in shown  # a learner with gaps
+    assert "taken as 0" in shown.replace("\n", " ")  # a learner without levels
+    assert "role-free" in shown  # a learner without a role
