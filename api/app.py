@@ -8,15 +8,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers, move_problem_schemas
 from api.limits import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import catalog, health, keys, review, translation
+from api.routers import catalog, health, keys, recommendations, review, translation
 from api.services import Services, load_services
 from api.settings import ApiSettings
+from api.strict import single_valued_query
 
 STATIC = Path(__file__).with_name("static")
 log = logging.getLogger("karmayogi.api")
@@ -52,6 +53,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(single_valued_query)],
     )
     app.state.metrics = Metrics()
     if services is not None:
@@ -62,6 +64,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(catalog.writes)
+    app.include_router(recommendations.router)
     app.include_router(keys.router)
     app.include_router(translation.router)
     app.include_router(review.router)

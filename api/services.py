@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.jobs import JobRunner
 from api.metrics import Metrics
+from api.recommending import LiveRecommender, MatcherFactory, packaged_encoder_matcher
 from api.settings import ApiSettings
 from models import check_schema, make_engine, session_scope
 from models.tables import TranslationJobRow
@@ -24,12 +25,15 @@ class Services:
     sessions: sessionmaker[Session]
     signing_secret: str
     mt: MTEngine | None = None
+    matcher_factory: MatcherFactory | None = None
     jobs: JobRunner = field(init=False)
+    recommender: LiveRecommender = field(init=False)
     _glossary: Glossary | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.jobs = JobRunner(self.engine, self.mt, self.glossary)
+        self.recommender = LiveRecommender(self.engine, self.matcher_factory)
 
     def glossary(self) -> Glossary:
         """The shipped glossary plus the KCM competencies, read from the database on first use."""
@@ -42,10 +46,11 @@ class Services:
     def watch(self, metrics: Metrics) -> None:
         """Keep the gauges that describe loaded state current at each scrape."""
         metrics.on_scrape(self._job_progress)
+        metrics.on_scrape(lambda m: m.index_size.set(self.recommender.size))
 
     def readiness(self) -> dict[str, str]:
         """Checks beyond the database: "ok" or what is wrong, by component."""
-        return {}
+        return {"recommender": self.recommender.status()}
 
     def close(self) -> None:
         self.jobs.close()
@@ -72,10 +77,15 @@ def load_services(settings: ApiSettings) -> Services:
     """Connect to the (migrated) database and load what the routes need, once."""
     engine = make_engine(settings.database_url)
     check_schema(engine)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signing_secret=settings.signing_secret(),
         mt=configured_engine(),
+        matcher_factory=packaged_encoder_matcher if settings.semantic else None,
     )
+    # Encoding the catalog takes a while on CPU: load in the background; /readyz answers 503 until it is done
+    # and early requests wait for it.
+    services.recommender.reload_in_background()
+    return services

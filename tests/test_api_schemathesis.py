@@ -41,7 +41,9 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> tuple[schemathesis.schem
     ingest_file(engine, "roles", write_jsonl(home / "roles.jsonl", [ROLE]))
     ingest_file(engine, "courses", write_jsonl(home / "c.jsonl", [V6_COURSE, V5_COURSE, PLAIN_COURSE]))
     admin = make_keys(engine).header("admin")
-    app = create_app(services=make_services(engine, home))
+    services = make_services(engine, home)
+    services.recommender.get()  # loaded, so that /readyz answers 200
+    app = create_app(services=services)
     return schemathesis.openapi.from_asgi("/openapi.json", app), admin
 
 
@@ -50,9 +52,12 @@ def test_no_operation_fails_or_breaks_its_own_schema(fuzzed, path: str, method: 
     schema, admin = fuzzed
     operation = schema[path][method]
 
-    # A bulk body is text to the document: whether its lines are valid courses is beyond what a schema says,
-    # and a "number" body is the same bytes as a string one.
-    excluded = [positive_data_acceptance, negative_data_rejection] if path.endswith("/bulk") else []
+    # Schema-valid input can still be refused with a 422 naming the field: ids that do not exist (an unknown
+    # role in a profile), a body of JSON Lines whose records are not courses. And a bulk body is text to the
+    # document, so a "number" there is the same bytes as a string.
+    excluded = [positive_data_acceptance]
+    if path.endswith("/bulk"):
+        excluded.append(negative_data_rejection)
 
     @given(
         case=st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))

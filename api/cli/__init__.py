@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import catalog, demo, insights, keys, recommend, serve, synth, translate
+from api.cli import catalog, demo, insights, keys, recommend, search, serve, synth, translate
 
 app = typer.Typer(
     name="karmayogi",
@@ -30,3 +30,6 @@ app.add_typer(translate.translations_app, name="translations")
 app.add_typer(translate.models_app, name="models")
 app.add_typer(recommend.eval_app, name="eval")
 app.add_typer(insights.insights_app, name="insights")
+app.add_typer(search.index_app, name="index")
+app.command("search")(search.search)
+recommend.eval_app.command("retrieval")(search.eval_retrieval)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from embeddings import EncoderNotAvailableError, SearchIndexError
 from models import (
     IngestRejectedError,
     NotFoundError,
@@ -69,6 +70,9 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except NotFoundError as error:
             errors.print(f"[red]error:[/] {error}", highlight=False)
             raise typer.Exit(EXIT_NOT_FOUND) from None
+        except (SearchIndexError, EncoderNotAvailableError) as error:
+            errors.print(f"[red]error:[/] {error}", highlight=False)
+            raise typer.Exit(EXIT_NOT_READY) from None
         except SchemaNotReadyError as error:
             errors.print(f"[red]error:[/] {error}", highlight=False)
             raise typer.Exit(EXIT_NOT_READY) from None

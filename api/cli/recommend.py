@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors, settings
+from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, run_batch_ray
 from models import LEVEL_NAMES, Learner, get_learner, iter_learners, session_scope
 from models.sample_data import DATA_DIR
 from recommender.baselines import (
@@ -198,6 +199,8 @@ def recommend_batch(
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Learners scored together.")] = 2048,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run.")] = False,
     semantic: SemanticOption = True,
+    batch_engine: EngineOption = BatchEngine.local,
+    actors: ActorsOption = 2,
 ) -> None:
     """Top-k for every learner, scored in vectorised chunks, written as JSONL or Parquet (resumable)."""
     db = engine()
@@ -207,7 +210,12 @@ def recommend_batch(
     total = _count_learners(db, learners)
     source = partial(read_learners_jsonl, learners) if learners else partial(_database_learners, db)
     with progress_bar("recommending", total) as advance:
-        report = run_batch(recommender, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=advance)
+        if batch_engine is BatchEngine.ray:
+            report = run_batch_ray(
+                recommender, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=advance, actors=actors
+            )
+        else:
+            report = run_batch(recommender, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=advance)
     rate = report.learners / report.seconds if report.seconds else 0.0
     console.print(
         f"{out}: {report.learners} learners in {report.seconds:.1f}s ({rate:,.0f}/s)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -15,7 +14,7 @@ from api.deps import ServicesDep, SessionDep, require
 from api.errors import Conflict, FieldProblem, NotReady, problem_responses
 from api.jobs import JobRequest
 from api.settings import MAX_PAGE_SIZE
-from api.vocab import LanguageCode
+from api.vocab import LanguageCode, UtcDatetime
 from models import NotFoundError
 from models.tables import TranslationJobRow
 from translation import (
@@ -35,7 +34,7 @@ from translation import (
 router = APIRouter(
     prefix="/v1/translation",
     tags=["translation"],
-    responses=problem_responses(400, 401, 403, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
 Reviewer = Annotated[ApiKeyInfo, Depends(require("translate:review"))]
 UnitId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The unit's id")]
@@ -53,7 +52,7 @@ class FlagOut(BaseModel):
 
 
 class HistoryOut(BaseModel):
-    at: datetime
+    at: UtcDatetime
     action: str
     status: str
     text: str | None
@@ -76,7 +75,7 @@ class UnitOut(BaseModel):
     flags: list[FlagOut]
     reviewer: str | None
     note: str | None
-    updated_at: datetime
+    updated_at: UtcDatetime
 
 
 class TermOut(BaseModel):
@@ -138,8 +137,8 @@ class JobOut(BaseModel):
     id: str
     status: str
     params: dict[str, Any]
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
     report: dict[str, Any] = Field(description="Counts so far: units, created, from_memory, machine_translated, ...")
 
 

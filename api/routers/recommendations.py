@@ -1,0 +1,142 @@
+"""Recommendations for the portal (`recommend:read`): ranked courses with reasons, gaps and learning paths."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
+
+from api.deps import ServicesDep, SessionDep, require
+from api.errors import FieldProblem, InvalidInput, problem_responses
+from api.vocab import LanguageCode
+from models import Learner, NotFoundError, get_learner
+from recommender.explain import Explanation
+from recommender.gaps import Gap, GapAnalysis, ProfileError, inline_learner
+from recommender.paths import LearningPath, learning_path
+from recommender.recommend import Recommendations
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["recommendations"],
+    dependencies=[Depends(require("recommend:read"))],
+    responses=problem_responses(400, 401, 403, 422),
+)
+
+LearnerId = Annotated[str, Path(min_length=1, max_length=128, description="The learner's id, e.g. L000001")]
+K = Annotated[int, Query(ge=1, le=100, description="How many courses")]
+Lang = Annotated[
+    LanguageCode | None,
+    Query(description="The language the learner reads now: ranked first among their preferred languages"),
+]
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S+$")]
+
+
+class RecommendationOut(BaseModel):
+    course_id: str
+    name: str
+    score: float
+    duration_seconds: int | None
+    languages: list[str]
+    reason: str = Field(description="Why, in one line: the gaps it closes, the language, the rating")
+    explanation: Explanation = Field(description="The evidence behind the reason, per gap")
+
+
+class RecommendationsOut(BaseModel):
+    learner_id: str
+    mode: Literal["gaps", "role-free"] = Field(description="role-free: no role, so popularity, ratings, interests")
+    items: list[RecommendationOut]
+    gaps: list[Gap] = Field(description="The learner's gaps, highest priority first")
+    reason: str | None = Field(description="Why the list is empty or short")
+    notes: list[str]
+
+
+class Profile(BaseModel):
+    """A learner who is not in the database."""
+
+    roles: list[Identifier] = Field(min_length=1, max_length=10, description="Role ids, e.g. ROLE-DOPT-SO")
+    levels: dict[Identifier, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, max_length=500, description="Competency id -> level the learner holds"
+    )
+    preferred_languages: list[LanguageCode] = Field(default=[LanguageCode("en")], min_length=1, max_length=23)
+    completed: list[Identifier] = Field(default_factory=list, max_length=1000, description="Completed course ids")
+    k: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+@router.get(
+    "/learners/{learner_id}/recommendations",
+    summary="Courses for a learner, ranked, each with its reason",
+    responses=problem_responses(404),
+)
+def learner_recommendations(
+    session: SessionDep, services: ServicesDep, learner_id: LearnerId, k: K = 10, lang: Lang = None
+) -> RecommendationsOut:
+    learner = _reading(get_learner(session, learner_id), lang)
+    return _out(services.recommender.get().recommend(learner, k))
+
+
+@router.post("/recommendations", summary="Courses for an inline profile (roles and levels), each with its reason")
+def profile_recommendations(services: ServicesDep, profile: Profile) -> RecommendationsOut:
+    recommender = services.recommender.get()
+    try:
+        learner = inline_learner(
+            profile.roles,
+            profile.levels,
+            recommender.inputs.competencies,
+            preferred_languages=[language.value for language in profile.preferred_languages],
+            completed=profile.completed,
+        )
+        return _out(recommender.recommend(learner, profile.k))
+    except ProfileError as error:
+        field, _, reason = str(error).partition(": ")
+        raise InvalidInput(str(error), [FieldProblem(field=f"body.{field}", reason=reason)]) from None
+    except NotFoundError as error:
+        field = {"role": "roles", "course": "completed"}.get(error.kind, error.kind)
+        raise InvalidInput(str(error), [FieldProblem(field=f"body.{field}", reason=str(error))]) from None
+
+
+@router.get(
+    "/learners/{learner_id}/gaps",
+    summary="A learner's competency gaps against their roles, highest priority first",
+    responses=problem_responses(404),
+)
+def learner_gaps(session: SessionDep, services: ServicesDep, learner_id: LearnerId) -> GapAnalysis:
+    return services.recommender.get().analyse(get_learner(session, learner_id))
+
+
+@router.get(
+    "/learners/{learner_id}/path",
+    summary="An ordered plan of courses that closes the gaps level by level, with its total duration",
+    responses=problem_responses(404),
+)
+def learner_path(session: SessionDep, services: ServicesDep, learner_id: LearnerId, lang: Lang = None) -> LearningPath:
+    return learning_path(services.recommender.get(), _reading(get_learner(session, learner_id), lang))
+
+
+def _reading(learner: Learner, lang: LanguageCode | None) -> Learner:
+    if lang is None:
+        return learner
+    languages = [lang.value, *(code for code in learner.preferred_languages if code != lang.value)]
+    return learner.model_copy(update={"preferred_languages": languages})
+
+
+def _out(result: Recommendations) -> RecommendationsOut:
+    return RecommendationsOut(
+        learner_id=result.learner_id,
+        mode=result.mode,
+        items=[
+            RecommendationOut(
+                course_id=item.course_id,
+                name=item.name,
+                score=item.score,
+                duration_seconds=item.duration_seconds,
+                languages=list(item.languages),
+                reason=item.explanation.summary(),
+                explanation=item.explanation,
+            )
+            for item in result.items
+        ],
+        gaps=list(result.analysis.gaps),
+        reason=result.reason,
+        notes=list(result.notes),
+    )
