@@ -9,12 +9,15 @@ from recommender.inputs import CatalogInputs, load_inputs
 from recommender.paths import LearningPath, PathStep, learning_path
 from recommender.ranking import RankingConfig
 from recommender.recommend import Recommendation, Recommendations, Recommender, RoleFreeConfig
+from recommender.retrieval import CourseSearcher, RetrievalConfig, SearchFilters, build_searcher, detect_language
+from recommender.retrieval_catalog import build_course_index, open_course_searcher
 
 __all__ = [
     "BatchError",
     "BatchReport",
     "CatalogInputs",
     "CourseMatcher",
+    "CourseSearcher",
     "CoverageTable",
     "EvidenceConfig",
     "Explanation",
@@ -29,14 +32,20 @@ __all__ = [
     "Recommendation",
     "Recommendations",
     "Recommender",
+    "RetrievalConfig",
     "RoleFreeConfig",
+    "SearchFilters",
     "Signal",
     "analyse_gaps",
+    "build_course_index",
+    "build_searcher",
     "competency_query",
+    "detect_language",
     "encoder_matcher",
     "inline_learner",
     "learning_path",
     "load_inputs",
+    "open_course_searcher",
     "read_learners_jsonl",
     "run_batch",
 ]

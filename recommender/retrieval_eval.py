@@ -1,0 +1,150 @@
+"""Evaluating retrieval on an external catalog whose courses carry a `skills` list (e.g. the Coursera benchmark).
+
+The courses are ingested WITHOUT their skills into a scratch database; every skill carried by at least
+`min_courses` courses becomes a query, and a course is relevant to it when it carries that skill. The skills are
+read from the file separately, only to build these judgements."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ir_measures
+from ir_measures import RR, R, nDCG
+
+from models import ingest_file, list_courses, make_engine, session_scope, upgrade
+from recommender.fusion import reciprocal_rank_fusion, zscore_fusion
+from recommender.retrieval import ENGLISH, MULTILINGUAL, CourseSearcher, RetrievalConfig, build_searcher
+
+MEASURES = {"nDCG@10": nDCG @ 10, "Recall@10": R @ 10, "MRR": RR}
+DEPTH = 100
+Ranking = list[tuple[str, float]]
+
+
+class EvaluationInputError(ValueError):
+    """The evaluation file cannot serve as a benchmark (e.g. no skill occurs often enough)."""
+
+
+@dataclass(frozen=True)
+class Judgements:
+    """Queries (skill strings) and, for each, the courses that carry it."""
+
+    relevant: dict[str, set[str]]
+
+    def split(self, part: str) -> Judgements:
+        """A fixed half of the queries by a hash of their text: `dev` for tuning, `test` for reporting."""
+        if part == "all":
+            return self
+        keep = {q: docs for q, docs in self.relevant.items() if (_hash_half(q) == 0) == (part == "dev")}
+        return Judgements(keep)
+
+
+@dataclass
+class MethodScores:
+    method: str
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # split -> measure -> value
+
+
+def read_judgements(path: Path, min_courses: int = 5) -> Judgements:
+    by_skill: dict[str, set[str]] = defaultdict(set)
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                identifier = str(record["identifier"])
+                skills = record.get("skills") or []
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise EvaluationInputError(f"{path}:{number}: not a course with an identifier ({error})") from error
+            if not isinstance(skills, list):
+                raise EvaluationInputError(f"{path}:{number}: skills: expected a list of strings")
+            for skill in skills:
+                by_skill[str(skill).strip()].add(identifier)
+    relevant = {skill: docs for skill, docs in sorted(by_skill.items()) if skill and len(docs) >= min_courses}
+    if not relevant:
+        raise EvaluationInputError(f"{path}: no skill occurs in {min_courses} or more courses: nothing to evaluate")
+    return Judgements(relevant)
+
+
+def scratch_searcher(
+    courses_file: Path, config: RetrievalConfig, progress: Callable[[int], None] | None = None
+) -> CourseSearcher:
+    """Ingest the file into a throw-away SQLite database (unknown fields such as `skills` are ignored there)
+    and index it in memory."""
+    with tempfile.TemporaryDirectory(prefix="karmayogi-eval-") as scratch:
+        engine = make_engine(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        try:
+            upgrade(engine)
+            ingest_file(engine, "courses", courses_file)
+            with session_scope(engine) as session:
+                courses = list_courses(session)
+        finally:
+            engine.dispose()
+    return build_searcher(courses, {}, config, progress=progress)
+
+
+def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, list[Ranking]]:
+    """Every retrieval method the project offers, each a ranking per query (same order as `queries`)."""
+    config = searcher.config
+    dense = searcher.dense(queries, DEPTH)
+    bm25 = [searcher.lexical(query, DEPTH) for query in queries]
+    runs: dict[str, list[Ranking]] = {
+        "BM25 (bm25s, English stopwords)": bm25,
+        f"dense {config.encoder}": dense,
+    }
+    if searcher.multilingual:
+        multilingual = searcher.dense(queries, DEPTH, index=MULTILINGUAL)
+        runs[f"dense {config.multilingual_encoder} (title + {config.multilingual_chars} chars)"] = multilingual
+        runs[f"z-fusion {config.encoder} + {config.multilingual_encoder}"] = [
+            zscore_fusion({ENGLISH: d, MULTILINGUAL: m}, {}) for d, m in zip(dense, multilingual, strict=True)
+        ]
+    runs[f"RRF(BM25, {config.encoder})"] = [reciprocal_rank_fusion([d, b]) for d, b in zip(dense, bm25, strict=True)]
+    weights = {ENGLISH: 1.0, "bm25": config.bm25_weight}
+    runs[f"hybrid: z-fusion {config.encoder} + {config.bm25_weight:g}·BM25 (default)"] = [
+        zscore_fusion({ENGLISH: d, "bm25": b}, weights) for d, b in zip(dense, bm25, strict=True)
+    ]
+    return runs
+
+
+def score_runs(runs: dict[str, list[Ranking]], judgements: Judgements) -> list[MethodScores]:
+    queries = list(judgements.relevant)
+    results = []
+    for method, rankings in runs.items():
+        run = {
+            _qid(q): {doc: score for doc, score in ranking[:DEPTH]}
+            for q, ranking in zip(queries, rankings, strict=True)
+        }
+        scores = MethodScores(method)
+        for part in ("all", "dev", "test"):
+            subset = judgements.split(part).relevant
+            qrels = {_qid(q): {doc: 1 for doc in docs} for q, docs in subset.items()}
+            aggregate = ir_measures.calc_aggregate(list(MEASURES.values()), qrels, {q: run[q] for q in qrels})
+            scores.scores[part] = {name: float(aggregate[measure]) for name, measure in MEASURES.items()}
+        results.append(scores)
+    return results
+
+
+def evaluate_retrieval(
+    courses_file: Path,
+    config: RetrievalConfig = RetrievalConfig(),
+    min_courses: int = 5,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Judgements, list[MethodScores]]:
+    judgements = read_judgements(courses_file, min_courses)
+    searcher = scratch_searcher(courses_file, config, progress)
+    runs = method_runs(searcher, list(judgements.relevant))
+    return judgements, score_runs(runs, judgements)
+
+
+def _qid(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
+def _hash_half(query: str) -> int:
+    return int(hashlib.sha256(query.encode()).hexdigest(), 16) % 2
