@@ -32,6 +32,7 @@ from recommender.evaluation import evaluate, read_judged_set
 from recommender.gaps import GapAnalysis, ProfileError, inline_learner
 from recommender.inputs import CatalogInputs, load_inputs
 from recommender.paths import LearningPath, learning_path
+from recommender.ranking import RankingConfig
 from recommender.recommend import Recommendations, Recommender
 
 eval_app = typer.Typer(help="Evaluate against the judged sets under data/eval/.", no_args_is_help=True)
@@ -54,10 +55,11 @@ SemanticOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def build_recommender(session: Session, semantic: bool = True) -> Recommender:
+def build_recommender(session: Session, semantic: bool = True, max_minutes: int | None = None) -> Recommender:
     """The recommender over the stored catalog (approved translations included) and, by default, a text matcher."""
     inputs = load_inputs(session)
-    return Recommender(inputs, course_matcher(inputs) if semantic else None)
+    ranking = RankingConfig(max_duration_minutes=max_minutes)
+    return Recommender(inputs, course_matcher(inputs) if semantic else None, ranking=ranking)
 
 
 def course_matcher(inputs: CatalogInputs) -> CourseMatcher:
@@ -134,12 +136,15 @@ def recommend(
     language: LanguageOption = None,
     completed: CompletedOption = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many courses.")] = 10,
+    max_minutes: Annotated[
+        int | None, typer.Option("--max-minutes", min=1, help="Leave out longer courses (unknown durations stay).")
+    ] = None,
     semantic: SemanticOption = True,
     as_json: JsonOption = False,
 ) -> None:
     """Ranked courses that close a learner's competency gaps, each with its reasons."""
     with session_scope(engine()) as session:
-        recommender = build_recommender(session, semantic)
+        recommender = build_recommender(session, semantic, max_minutes)
         person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
     result = recommender.recommend(person, k)
     if as_json:
