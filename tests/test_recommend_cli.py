@@ -139,3 +139,13 @@ def test_demo_helper_shows_three_kinds_of_learner_with_reasons(sample_engine: En
     assert "tagged at level" in shown  # a learner with gaps
     assert "taken as 0" in shown.replace("\n", " ")  # a learner without levels
     assert "role-free" in shown  # a learner without a role
+
+
+def test_max_minutes_leaves_longer_courses_out(karmayogi: Run):
+    result = karmayogi("recommend", "--learner", "L000001", "--max-minutes", "120", "--no-semantic", "--json")
+    assert result.exit_code == 0, result.output
+    durations = [item["duration_seconds"] for item in json.loads(result.stdout)["items"]]
+    assert durations
+    assert all(d is None or d <= 7200 for d in durations)
+    unlimited = json.loads(karmayogi("recommend", "--learner", "L000001", "--no-semantic", "--json").stdout)
+    assert any((item["duration_seconds"] or 0) > 7200 for item in unlimited["items"])
