@@ -94,9 +94,7 @@ def run_translation_job(
 ) -> JobReport:
     """Translate `fields` of the English courses (all, or `course_ids`) into `languages`."""
     targets = [translation_language(code) for code in languages]
-    unknown = [name for name in fields if name not in FIELDS]
-    if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(unknown)}; translatable fields: {', '.join(FIELDS)}")
+    _check_fields(fields)
     params = {
         "languages": [t.code for t in targets],
         "fields": list(fields),
@@ -141,7 +139,14 @@ def _start_job(session: Session, params: dict[str, Any]) -> tuple[str, bool]:
     return job.id, False
 
 
+def _check_fields(fields: Sequence[str]) -> None:
+    unknown = [name for name in fields if name not in FIELDS]
+    if unknown or not fields:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}; translatable fields: {', '.join(FIELDS)}")
+
+
 def _items(session: Session, fields: Sequence[str], course_ids: Sequence[str] | None) -> tuple[list[_Item], int]:
+    _check_fields(fields)
     query = select(CourseRow.identifier, CourseRow.name, CourseRow.description).order_by(CourseRow.identifier)
     if course_ids:
         query = query.where(CourseRow.identifier.in_(course_ids))

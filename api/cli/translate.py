@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -192,7 +193,7 @@ def translations_list(
     with session_scope(engine()) as session:
         units = list_units(session, code, status, flag, limit=limit)
     if as_json:
-        print_json(units)
+        print_json([asdict(unit) | {"updated_at": unit.updated_at.isoformat(), "text": unit.text} for unit in units])
         return
     table = Table("id", "course", "field", "lang", "status", "text", "flags")
     for unit in units:
