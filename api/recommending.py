@@ -10,6 +10,7 @@ from functools import cache
 
 from sqlalchemy import Engine
 
+from api.errors import NotReady
 from models import Course, catalog_fingerprint, session_scope
 from recommender.candidates import CourseMatcher, encoder_matcher
 from recommender.inputs import load_inputs
@@ -32,6 +33,10 @@ def packaged_encoder_matcher(courses: Sequence[Course]) -> CourseMatcher:
     return encoder_matcher(_packaged_encoder(), courses)  # type: ignore[arg-type]
 
 
+class EmptyCatalogError(RuntimeError):
+    pass
+
+
 class LiveRecommender:
     def __init__(self, engine: Engine, matcher_factory: MatcherFactory | None) -> None:
         self.engine = engine
@@ -41,16 +46,18 @@ class LiveRecommender:
         self._lock = threading.Lock()  # one load at a time
         self._starting = threading.Lock()  # guards starting the background thread; never held while loading
         self._reloading: threading.Thread | None = None
+        self._problem: str | None = None  # why the last load failed
 
     def get(self) -> Recommender:
-        """The loaded recommender (loading it now on first use)."""
+        """The loaded recommender (loading it now on first use); NotReady when there is none to load."""
         current = self._current
         if current is None:
             with self._lock:
                 if self._current is None:
-                    self._load()
+                    self._try_load()
                 current = self._current
-        assert current is not None
+        if current is None:
+            raise NotReady(f"recommendations are not available: {self._problem}")
         return current
 
     @property
@@ -65,7 +72,7 @@ class LiveRecommender:
         """ "ok" when the loaded recommender matches the stored catalog; otherwise why not (and start a reload)."""
         if self._current is None:
             self.reload_in_background()
-            return "loading"
+            return self._problem or "loading"
         with session_scope(self.engine) as session:
             stored = catalog_fingerprint(session)
         if stored == self._fingerprint:
@@ -81,17 +88,26 @@ class LiveRecommender:
             self._reloading.start()
 
     def _reload(self) -> None:
+        with self._lock:
+            self._try_load()
+
+    def _try_load(self) -> None:
         try:
-            with self._lock:
-                self._load()
-        except Exception:
-            log.exception("reloading the recommender failed; the previous one keeps serving")
+            self._load()
+            self._problem = None
+        except EmptyCatalogError as error:
+            self._problem = str(error)
+        except Exception as error:
+            log.exception("loading the recommender failed; the previous one (if any) keeps serving")
+            self._problem = f"loading failed ({type(error).__name__}); see the service log"
 
     def _load(self) -> None:
         with session_scope(self.engine) as session:
             fingerprint = catalog_fingerprint(session)
             inputs = load_inputs(session)
-        matcher = self.matcher_factory(inputs.courses) if self.matcher_factory and inputs.courses else None
+        if not inputs.courses:
+            raise EmptyCatalogError("the catalog has no courses yet: ingest some")
+        matcher = self.matcher_factory(inputs.courses) if self.matcher_factory else None
         recommender = Recommender(inputs, matcher)
         # Every (competency, level) row now, so that requests only read the table from many threads at once.
         recommender.coverage_.ensure_all()

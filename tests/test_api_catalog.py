@@ -145,10 +145,7 @@ def test_skip_invalid_writes_the_good_lines_and_reports_the_rest(loaded: TestCli
 
 
 def test_csv_bodies_are_ingested_and_resending_changes_nothing(loaded: TestClient, keys: Keys):
-    body = (
-        b"identifier,name,languages,competencies\n"
-        b"do_csv1,Public Procurement on GeM,hi|en,FUN-03-01:2\n"
-    )
+    body = b"identifier,name,languages,competencies\ndo_csv1,Public Procurement on GeM,hi|en,FUN-03-01:2\n"
     headers = keys.header("content") | {"Content-Type": "text/csv; charset=utf-8"}
 
     assert loaded.post("/v1/courses/bulk", content=body, headers=headers).json()["created"] == 1
@@ -218,11 +215,21 @@ def test_unknown_routes_and_methods_are_problems_too(client: TestClient, keys: K
     assert wrong_method.status_code == 405 and wrong_method.headers["content-type"] == PROBLEM
 
 
-def test_readiness_waits_for_the_recommender_to_load(client: TestClient):
+def test_readiness_says_what_is_missing_then_ready_once_the_recommender_is_loaded(client: TestClient, keys: Keys):
     assert client.get("/healthz").json() == {"status": "ok"}
-    first = client.get("/readyz")
-    assert first.status_code == 503 and first.json()["checks"]["recommender"] == "loading"
     deadline = time.monotonic() + 30
+    while (empty := client.get("/readyz")).json()["checks"]["recommender"] == "loading" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert empty.status_code == 503
+    assert empty.json()["checks"]["recommender"] == "the catalog has no courses yet: ingest some"
+    refused = client.post("/v1/recommendations", json={"roles": ["ROLE-X"]}, headers=keys.header("portal"))
+    assert refused.status_code == 503 and "no courses" in refused.json()["detail"]
+
+    client.post(
+        "/v1/courses/bulk",
+        content=jsonl(PLAIN_COURSE),
+        headers=keys.header("content") | {"Content-Type": "application/x-ndjson"},
+    )
     while (ready := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ready.json() == {"ready": True, "checks": {"database": "ok", "recommender": "ok"}}

@@ -20,7 +20,7 @@ router = APIRouter(
     prefix="/v1",
     tags=["recommendations"],
     dependencies=[Depends(require("recommend:read"))],
-    responses=problem_responses(400, 401, 403, 422),
+    responses=problem_responses(400, 401, 403, 422, 503),
 )
 
 LearnerId = Annotated[str, Path(min_length=1, max_length=128, description="The learner's id, e.g. L000001")]
