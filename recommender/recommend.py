@@ -21,7 +21,7 @@ class RoleFreeConfig:
     """Suggestions for learners without a role: what their department takes, what is well rated, their interests."""
 
     department: float = 0.5
-    rating: float = 0.3
+    rating: float = 0.15  # a tie-breaker: a good rating alone says little about what this learner needs
     interest: float = 0.6
     min_rating: float = 4.0  # a course counts as highly rated from this shrunk rating on
 
