@@ -120,3 +120,19 @@ def test_demo_translations_returns_the_report(catalog_copy: Engine, monkeypatch:
     monkeypatch.delenv("KARMAYOGI_MT_MODEL", raising=False)
     report = demo_translations(catalog_copy)
     assert report.languages == ["hi"] and report.from_memory >= 40 and report.queued > 0
+
+
+def test_models_fetch_without_a_network_fails_with_a_clear_message(
+    karmayogi: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    import huggingface_hub
+
+    def no_network(**_: object) -> None:
+        raise ConnectionError("Failed to resolve 'huggingface.co'")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", no_network)
+    result = karmayogi("models", "fetch", "opus-mt-en-hi", "--to", str(tmp_path / "m"))
+    assert result.exit_code == 2
+    assert "could not download Helsinki-NLP/opus-mt-en-hi" in result.output
+    assert "KARMAYOGI_MT_MODEL" in result.output

@@ -29,11 +29,10 @@ def fetch_model(name: str, to: Path, ctranslate2: bool = False) -> Path:
             f"--to {to}` on a machine with a network and copy the folder here"
         )
     from huggingface_hub import snapshot_download  # imported late: only this command talks to the hub
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
     try:
         snapshot_download(repo_id=repo_id, local_dir=str(to))
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
+    except Exception as error:  # HTTP, DNS, TLS and hub errors come from several libraries; all mean the same here
         raise ModelFetchError(
             f"could not download {repo_id} ({type(error).__name__}: {error}). Without a network, fetch it on "
             "another machine and copy the folder, then set KARMAYOGI_MT_MODEL to it"
