@@ -47,6 +47,9 @@ class RetrievalConfig:
     multilingual_chars: int = 300
     method: Method = "hybrid"
     bm25_weight: float = 0.3
+    # Weight of the multilingual index in an English query's hybrid: it is what lets an English query find a
+    # course written only in Hindi or Tamil. 0 leaves English queries to the English encoder and BM25.
+    multilingual_weight: float = 0.3
     candidates: int = 100
 
     def __post_init__(self) -> None:

@@ -97,18 +97,27 @@ def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, l
     runs: dict[str, list[Ranking]] = {
         "BM25 (bm25s, English stopwords)": bm25,
         f"dense {config.encoder}": dense,
+        f"RRF(BM25, {config.encoder})": [reciprocal_rank_fusion([d, b]) for d, b in zip(dense, bm25, strict=True)],
     }
+    weights = {ENGLISH: 1.0, "bm25": config.bm25_weight, MULTILINGUAL: config.multilingual_weight}
+    hybrid = f"z-fusion {config.encoder} + {config.bm25_weight:g}·BM25"
+    runs[hybrid] = [zscore_fusion({ENGLISH: d, "bm25": b}, weights) for d, b in zip(dense, bm25, strict=True)]
     if searcher.multilingual:
-        multilingual = searcher.dense(queries, DEPTH, index=MULTILINGUAL)
-        runs[f"dense {config.multilingual_encoder} (title + {config.multilingual_chars} chars)"] = multilingual
+        e5 = searcher.dense(queries, DEPTH, index=MULTILINGUAL)
+        runs[f"dense {config.multilingual_encoder} (title + {config.multilingual_chars} chars)"] = e5
         runs[f"z-fusion {config.encoder} + {config.multilingual_encoder}"] = [
-            zscore_fusion({ENGLISH: d, MULTILINGUAL: m}, {}) for d, m in zip(dense, multilingual, strict=True)
+            zscore_fusion({ENGLISH: d, MULTILINGUAL: m}, {}) for d, m in zip(dense, e5, strict=True)
         ]
-    runs[f"RRF(BM25, {config.encoder})"] = [reciprocal_rank_fusion([d, b]) for d, b in zip(dense, bm25, strict=True)]
-    weights = {ENGLISH: 1.0, "bm25": config.bm25_weight}
-    runs[f"hybrid: z-fusion {config.encoder} + {config.bm25_weight:g}·BM25 (default)"] = [
-        zscore_fusion({ENGLISH: d, "bm25": b}, weights) for d, b in zip(dense, bm25, strict=True)
-    ]
+        runs[f"RRF(BM25, {config.encoder}, {config.multilingual_encoder})"] = [
+            reciprocal_rank_fusion([d, b, m]) for d, b, m in zip(dense, bm25, e5, strict=True)
+        ]
+        runs[f"{hybrid} + {config.multilingual_weight:g}·{config.multilingual_encoder}"] = [
+            zscore_fusion({ENGLISH: d, "bm25": b, MULTILINGUAL: m}, weights)
+            for d, b, m in zip(dense, bm25, e5, strict=True)
+        ]
+    # The row of the configuration `karmayogi search` uses by default is marked.
+    default = list(runs)[-1] if searcher.multilingual and config.multilingual_weight > 0 else hybrid
+    runs[default + " (default)"] = runs.pop(default)
     return runs
 
 
