@@ -123,7 +123,7 @@ def test_semantic_matches_find_an_untagged_course(minilm):
     untagged = next(item for item in recommendations.items if item.course_id == "c-untagged")
     evidence = untagged.explanation.gaps[0]
     assert (evidence.competency_id, evidence.evidence) == ("FUN-02-01", "semantic")
-    assert evidence.similarity is not None and evidence.similarity > 0.35
+    assert evidence.similarity is not None and evidence.similarity > 0.45
     # Tagged, exactly-levelled courses still come first.
     assert ranked.index("c-combo-2") < ranked.index("c-untagged")
 
