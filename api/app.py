@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers, move_problem_schemas
 from api.limits import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import catalog, health, keys, recommendations, review, translation
+from api.routers import catalog, health, keys, recommendations, review, search, translation
 from api.services import Services, load_services
 from api.settings import ApiSettings
 from api.strict import single_valued_query
@@ -65,6 +65,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.include_router(catalog.router)
     app.include_router(catalog.writes)
     app.include_router(recommendations.router)
+    app.include_router(search.router)
     app.include_router(keys.router)
     app.include_router(translation.router)
     app.include_router(review.router)

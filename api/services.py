@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.jobs import JobRunner
 from api.metrics import Metrics
-from api.recommending import LiveRecommender, MatcherFactory, packaged_encoder_matcher
+from api.recommending import LiveCatalog, SearcherFactory, stored_searcher
 from api.settings import ApiSettings
 from models import check_schema, make_engine, session_scope
 from models.tables import TranslationJobRow
@@ -25,15 +25,15 @@ class Services:
     sessions: sessionmaker[Session]
     signing_secret: str
     mt: MTEngine | None = None
-    matcher_factory: MatcherFactory | None = None
+    searcher_factory: SearcherFactory | None = None
     jobs: JobRunner = field(init=False)
-    recommender: LiveRecommender = field(init=False)
+    catalog: LiveCatalog = field(init=False)
     _glossary: Glossary | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.jobs = JobRunner(self.engine, self.mt, self.glossary)
-        self.recommender = LiveRecommender(self.engine, self.matcher_factory)
+        self.catalog = LiveCatalog(self.engine, self.searcher_factory)
 
     def glossary(self) -> Glossary:
         """The shipped glossary plus the KCM competencies, read from the database on first use."""
@@ -46,11 +46,11 @@ class Services:
     def watch(self, metrics: Metrics) -> None:
         """Keep the gauges that describe loaded state current at each scrape."""
         metrics.on_scrape(self._job_progress)
-        metrics.on_scrape(lambda m: m.index_size.set(self.recommender.size))
+        metrics.on_scrape(lambda m: m.index_size.set(self.catalog.size))
 
     def readiness(self) -> dict[str, str]:
         """Checks beyond the database: "ok" or what is wrong, by component."""
-        return {"recommender": self.recommender.status()}
+        return {"index": self.catalog.status()}
 
     def close(self) -> None:
         self.jobs.close()
@@ -83,9 +83,9 @@ def load_services(settings: ApiSettings) -> Services:
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signing_secret=settings.signing_secret(),
         mt=configured_engine(),
-        matcher_factory=packaged_encoder_matcher if settings.semantic else None,
+        searcher_factory=stored_searcher(settings.home) if settings.semantic else None,
     )
     # Encoding the catalog takes a while on CPU: load in the background; /readyz answers 503 until it is done
     # and early requests wait for it.
-    services.recommender.reload_in_background()
+    services.catalog.reload_in_background()
     return services

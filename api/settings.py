@@ -21,7 +21,9 @@ class ApiSettings(Settings):
     )
     session_hours: float = Field(default=8.0, gt=0, description="How long a review-UI sign-in lasts")
     cookie_secure: bool = Field(default=False, description="Send the review-UI cookie over HTTPS only")
-    semantic: bool = Field(default=True, description="Text evidence from the packaged encoder, besides tags")
+    semantic: bool = Field(
+        default=True, description="Load the course search index (search, and text evidence for recommendations)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int | None = Field(default=None, ge=1, description="uvicorn worker processes; CPU count (max 4) if unset")

@@ -16,7 +16,9 @@ from api.errors import FieldProblem, InvalidInput
 
 
 def single_valued_query(request: Request) -> None:
-    repeated = [key for key, count in Counter(request.query_params.keys()).items() if count > 1]
+    repeated = [
+        key for key, count in Counter(key for key, _ in request.query_params.multi_items()).items() if count > 1
+    ]
     if not repeated:
         return
     route = request.scope.get("route")

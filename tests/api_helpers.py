@@ -39,7 +39,10 @@ def make_keys(engine: Engine) -> Keys:
         return Keys(**{holder: create_key(session, holder, scopes)[1] for holder, scopes in SCOPED_KEYS.items()})
 
 
-def make_services(engine: Engine, home: Path, mt: object = None, **settings: object) -> Services:
+def make_services(
+    engine: Engine, home: Path, mt: object = None, searcher_factory: object = None, **settings: object
+) -> Services:
+    """Services on a test database; without `searcher_factory`, recommendations use tag evidence only."""
     configured = ApiSettings(home=home, secret_key="test-secret", **settings)  # type: ignore[arg-type]
     return Services(
         settings=configured,
@@ -47,6 +50,7 @@ def make_services(engine: Engine, home: Path, mt: object = None, **settings: obj
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signing_secret=configured.signing_secret(),
         mt=mt,  # type: ignore[arg-type]
+        searcher_factory=searcher_factory,  # type: ignore[arg-type]
     )
 
 

@@ -31,6 +31,8 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/recommendations"): READERS,
     ("GET", "/v1/learners/{learner_id}/gaps"): READERS,
     ("GET", "/v1/learners/{learner_id}/path"): READERS,
+    ("GET", "/v1/search"): READERS,
+    ("GET", "/v1/courses/{identifier}/similar"): READERS,
     ("POST", "/v1/courses/bulk"): {"content", "admin"},
     ("GET", "/v1/keys"): {"admin"},
     ("POST", "/v1/keys"): {"admin"},

@@ -208,6 +208,12 @@ def test_unexpected_failures_answer_500_without_internals(
     assert "SELECT" not in response.text and "catalog.py" not in response.text and "Traceback" not in response.text
 
 
+def test_a_single_valued_parameter_given_twice_is_refused(client: TestClient, keys: Keys):
+    response = client.get("/v1/courses?limit=5&limit=50", headers=keys.header("portal"))
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "query.limit", "reason": "given more than once; expected one value"}]
+
+
 def test_unknown_routes_and_methods_are_problems_too(client: TestClient, keys: Keys):
     missing = client.get("/v1/nothing-here", headers=keys.header("portal"))
     assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
@@ -218,10 +224,10 @@ def test_unknown_routes_and_methods_are_problems_too(client: TestClient, keys: K
 def test_readiness_says_what_is_missing_then_ready_once_the_recommender_is_loaded(client: TestClient, keys: Keys):
     assert client.get("/healthz").json() == {"status": "ok"}
     deadline = time.monotonic() + 30
-    while (empty := client.get("/readyz")).json()["checks"]["recommender"] == "loading" and time.monotonic() < deadline:
+    while (empty := client.get("/readyz")).json()["checks"]["index"] == "loading" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert empty.status_code == 503
-    assert empty.json()["checks"]["recommender"] == "the catalog has no courses yet: ingest some"
+    assert empty.json()["checks"]["index"] == "the catalog has no courses yet: ingest some"
     refused = client.post("/v1/recommendations", json={"roles": ["ROLE-X"]}, headers=keys.header("portal"))
     assert refused.status_code == 503 and "no courses" in refused.json()["detail"]
 
@@ -232,7 +238,7 @@ def test_readiness_says_what_is_missing_then_ready_once_the_recommender_is_loade
     )
     while (ready := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert ready.json() == {"ready": True, "checks": {"database": "ok", "recommender": "ok"}}
+    assert ready.json() == {"ready": True, "checks": {"database": "ok", "index": "ok"}}
 
 
 def test_metrics_count_requests_by_route_template(loaded: TestClient, keys: Keys):

@@ -120,7 +120,7 @@ def ingest_courses(
         path.write_bytes(request_body)
         report = ingest_file(services.engine, "courses", path, skip_invalid=skip_invalid)
     if report.written:
-        services.recommender.reload_in_background()
+        services.catalog.reload_in_background()
     if report.created + report.updated + report.unchanged + len(report.skipped) == 0:
         raise InvalidInput("the request body holds no records", [FieldProblem(field="body", reason="no records")])
     return IngestResult(

@@ -11,10 +11,16 @@ from api.deps import ServicesDep, SessionDep, require
 from api.errors import FieldProblem, InvalidInput, problem_responses
 from api.vocab import LanguageCode
 from models import Learner, NotFoundError, get_learner
-from recommender.explain import Explanation
-from recommender.gaps import Gap, GapAnalysis, ProfileError, inline_learner
-from recommender.paths import LearningPath, learning_path
-from recommender.recommend import Recommendations
+from recommender import (
+    Explanation,
+    Gap,
+    GapAnalysis,
+    LearningPath,
+    ProfileError,
+    Recommendations,
+    inline_learner,
+    learning_path,
+)
 
 router = APIRouter(
     prefix="/v1",
@@ -72,12 +78,12 @@ def learner_recommendations(
     session: SessionDep, services: ServicesDep, learner_id: LearnerId, k: K = 10, lang: Lang = None
 ) -> RecommendationsOut:
     learner = _reading(get_learner(session, learner_id), lang)
-    return _out(services.recommender.get().recommend(learner, k))
+    return _out(services.catalog.recommender().recommend(learner, k))
 
 
 @router.post("/recommendations", summary="Courses for an inline profile (roles and levels), each with its reason")
 def profile_recommendations(services: ServicesDep, profile: Profile) -> RecommendationsOut:
-    recommender = services.recommender.get()
+    recommender = services.catalog.recommender()
     try:
         learner = inline_learner(
             profile.roles,
@@ -101,7 +107,7 @@ def profile_recommendations(services: ServicesDep, profile: Profile) -> Recommen
     responses=problem_responses(404),
 )
 def learner_gaps(session: SessionDep, services: ServicesDep, learner_id: LearnerId) -> GapAnalysis:
-    return services.recommender.get().analyse(get_learner(session, learner_id))
+    return services.catalog.recommender().analyse(get_learner(session, learner_id))
 
 
 @router.get(
@@ -110,7 +116,7 @@ def learner_gaps(session: SessionDep, services: ServicesDep, learner_id: Learner
     responses=problem_responses(404),
 )
 def learner_path(session: SessionDep, services: ServicesDep, learner_id: LearnerId, lang: Lang = None) -> LearningPath:
-    return learning_path(services.recommender.get(), _reading(get_learner(session, learner_id), lang))
+    return learning_path(services.catalog.recommender(), _reading(get_learner(session, learner_id), lang))
 
 
 def _reading(learner: Learner, lang: LanguageCode | None) -> Learner:

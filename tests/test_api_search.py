@@ -1,0 +1,108 @@
+"""Search over HTTP as the portal calls it, with the real encoders and a real FAISS index that the service
+builds under its home at start-up: English, Hindi and cross-lingual queries, filters, similar courses."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.recommending import stored_searcher
+from models import ingest_file, make_engine, upgrade
+from models.sample_data import COURSES_FILE
+from tests.api_helpers import make_keys, make_services
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.slow
+
+TARGETS = {
+    "noting": "Noting and Drafting: Basics",
+    "rti": "Right to Information Act, 2005: Basics for All Employees",
+    "shg": "स्वयं सहायता समूह और ग्रामीण आजीविका",
+    "gem": "Procurement Essentials on GeM",
+}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The target courses and 30 others of the sample catalog, small enough to encode quickly, over the small
+    test KCM (their competency tags are dropped: search reads texts, and the recommender loaded beside the index
+    then matches 5 competencies rather than the whole KCM)."""
+    home = tmp_path_factory.mktemp("search")
+    engine = make_engine(f"sqlite:///{home / 'karmayogi.db'}")
+    upgrade(engine)
+    ingest_file(engine, "competencies", FIXTURES / "kcm_small.json")
+    records = [
+        {key: value for key, value in json.loads(line).items() if not key.startswith("competenc")}
+        for line in COURSES_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    targets = [r for r in records if r["name"] in TARGETS.values()]
+    assert len(targets) == len(TARGETS), "the sample catalog lost a course these tests search for"
+    subset = targets + [r for r in records if r not in targets][:30]
+    (home / "courses.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in subset))
+    ingest_file(engine, "courses", home / "courses.jsonl")
+    keys = make_keys(engine)
+    services = make_services(engine, home, searcher_factory=stored_searcher(home))
+    services.catalog.get()  # builds the index under `home`, as `karmayogi serve` does at start-up
+    with TestClient(create_app(services=services)) as test_client:
+        test_client.headers.update(keys.header("portal"))
+        yield test_client
+    engine.dispose()
+
+
+def names(response: dict) -> list[str]:
+    return [hit["name"] for hit in response["items"]]
+
+
+def test_an_english_query_finds_the_course_first(client: TestClient):
+    found = client.get("/v1/search", params={"q": "how to write notes and drafts on government files", "k": 3})
+    assert found.status_code == 200
+    assert names(found.json())[0] == TARGETS["noting"]
+    assert found.json()["language"] == "en"
+
+
+def test_search_is_cross_lingual(client: TestClient):
+    hindi = client.get("/v1/search", params={"q": "सूचना का अधिकार अधिनियम के बारे में जानकारी", "k": 3}).json()
+    assert hindi["language"] == "hi" and TARGETS["rti"] in names(hindi)
+
+    tamil = client.get("/v1/search", params={"q": "தகவல் அறியும் உரிமைச் சட்டம்", "k": 3}).json()
+    assert tamil["language"] == "ta" and TARGETS["rti"] in names(tamil)
+    # 34 courses: chance puts the right one in the top 3 about one time in eleven.
+
+
+def test_filters_by_language_and_duration(client: TestClient):
+    hindi_only = client.get("/v1/search", params={"q": "rural livelihoods", "k": 5, "language": "hi"}).json()
+    assert hindi_only["items"] and all("hi" in hit["languages"] for hit in hindi_only["items"])
+    short = client.get("/v1/search", params={"q": "procurement", "max_duration_minutes": 60}).json()
+    assert all(hit["duration_seconds"] is not None and hit["duration_seconds"] <= 3600 for hit in short["items"])
+
+
+def test_similar_courses_leave_the_course_itself_out(client: TestClient):
+    first = client.get("/v1/search", params={"q": "GeM procurement", "k": 1}).json()["items"][0]
+    similar = client.get(f"/v1/courses/{first['course_id']}/similar", params={"k": 5}).json()
+    assert similar["course_id"] == first["course_id"]
+    assert len(similar["items"]) == 5 and first["course_id"] not in [hit["course_id"] for hit in similar["items"]]
+    assert client.get("/v1/courses/do_nope/similar").status_code == 404
+
+
+def test_bad_queries_name_the_parameter(client: TestClient):
+    for params, field in [
+        ({"q": "   "}, "query.q"),
+        ({"q": "x", "k": 0}, "query.k"),
+        ({"q": "x", "lang": "zz"}, "query.lang"),
+    ]:
+        response = client.get("/v1/search", params=params)
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
+
+
+def test_the_loaded_index_is_reported_ready_and_measured(client: TestClient):
+    deadline = time.monotonic() + 30
+    while (ready := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ready.json()["checks"]["index"] == "ok"
+    assert "karmayogi_index_vectors 34.0" in client.get("/metrics").text
