@@ -20,6 +20,7 @@ import asyncio
 import itertools
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -35,6 +36,7 @@ import httpx
 from api.auth import create_key
 from models import ingest_file, make_engine, session_scope, upgrade
 from models.sample_data import LEARNERS_FILE, SAMPLE_FILES
+from recommender import build_course_index
 
 CONCURRENCY = (1, 16, 64)
 QUERIES = ("noting and drafting", "ई-ऑफिस", "public procurement GeM", "grievance redressal", "cyber security")
@@ -67,8 +69,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the table here (Markdown)")
     args = parser.parse_args()
 
+    # Stop cleanly (and stop the server) on SIGTERM too, not only on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     home = Path(tempfile.mkdtemp(prefix="karmayogi-load-"))
-    key = prepare(home)
+    key = prepare(home, semantic=not args.no_semantic)
     port = free_port()
     env = os.environ | {
         "KARMAYOGI_HOME": str(home),
@@ -95,11 +99,16 @@ def main() -> None:
         args.out.write_text(table + "\n", encoding="utf-8")
 
 
-def prepare(home: Path) -> str:
+def prepare(home: Path, semantic: bool) -> str:
     engine = make_engine(f"sqlite:///{home / 'karmayogi.db'}")
     upgrade(engine)
     for kind, path in SAMPLE_FILES:
         ingest_file(engine, kind, path)  # type: ignore[arg-type]
+    if semantic:
+        # As `karmayogi index build` before `serve`: otherwise every worker would build it at start-up.
+        started = time.monotonic()
+        build_course_index(engine, home)
+        print(f"course index built in {time.monotonic() - started:.0f} s", flush=True)
     with session_scope(engine) as session:
         _, key = create_key(session, "load test", ["recommend:read"])
     engine.dispose()
