@@ -15,7 +15,9 @@ from api.app import create_app
 from api.cli import app as cli
 from api.cli.context import engine as cli_engine
 from api.cli.context import settings as cli_settings
+from models import ingest_file, make_engine, upgrade
 from tests.api_helpers import Keys, make_keys, make_services
+from tests.conftest import FIXTURES
 
 # Who may call each route. A new /v1 route must be added here, or the completeness test fails.
 READERS = {"portal", "admin"}
@@ -56,14 +58,25 @@ ACCESS: dict[tuple[str, str], set[str]] = {
 HOLDERS = ("portal", "content", "reviewer", "admin")
 
 
-@pytest.fixture
-def keys(small_kcm_engine: Engine) -> Keys:
-    return make_keys(small_kcm_engine)
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Path]]:
+    """One small database for the module: the requests here refuse, or fail validation, before changing it."""
+    home = tmp_path_factory.mktemp("auth")
+    engine = make_engine(f"sqlite:///{home / 'karmayogi.db'}")
+    upgrade(engine)
+    ingest_file(engine, "competencies", FIXTURES / "kcm_small.json")
+    yield engine, home
+    engine.dispose()
 
 
-@pytest.fixture
-def client(small_kcm_engine: Engine, keys: Keys, tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(services=make_services(small_kcm_engine, tmp_path))) as test_client:
+@pytest.fixture(scope="module")
+def keys(database: tuple[Engine, Path]) -> Keys:
+    return make_keys(database[0])
+
+
+@pytest.fixture(scope="module")
+def client(database: tuple[Engine, Path], keys: Keys) -> Iterator[TestClient]:
+    with TestClient(create_app(services=make_services(*database))) as test_client:
         yield test_client
 
 
@@ -129,8 +142,8 @@ def test_unknown_scopes_are_refused_naming_the_field(client: TestClient, keys: K
     assert response.json()["errors"][0]["field"] == "body.scopes.0"
 
 
-def test_keys_are_stored_hashed_never_in_plain_text(small_kcm_engine: Engine, keys: Keys):
-    with small_kcm_engine.connect() as connection:
+def test_keys_are_stored_hashed_never_in_plain_text(database: tuple[Engine, Path], keys: Keys):
+    with database[0].connect() as connection:
         stored = json.dumps([list(map(str, row)) for row in connection.execute(text("SELECT * FROM api_keys"))])
     for key in (keys.portal, keys.content, keys.reviewer, keys.admin):
         assert key not in stored
