@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +19,6 @@ from api.settings import ApiSettings
 from api.strict import single_valued_query
 
 STATIC = Path(__file__).with_name("static")
-log = logging.getLogger("karmayogi.api")
 
 DESCRIPTION = """
 Course recommendations, semantic search, the catalog and translation review for iGOT Karmayogi.
