@@ -75,6 +75,17 @@ def test_descriptions_split_into_sentences_and_reassemble_with_their_layout():
     assert translated == "  <0> <1>  <2>\n\n<3> <4>\n<5>  "
 
 
+def test_overlong_sentences_are_cut_at_clause_boundaries():
+    clause = "the officer examines the file and records a note"
+    sentence = ", ".join([clause] * 12) + "."
+    chunks = split_text(sentence, max_chars=120)
+    pieces = [c.text for c in chunks if c.translate]
+    assert len(pieces) > 1 and all(len(piece) <= 120 for piece in pieces)
+    assert all(piece.endswith((",", ".")) for piece in pieces)
+    assert join_chunks(chunks, pieces) == sentence
+    assert [c.text for c in split_text("x" * 50, max_chars=10)] == ["x" * 50]
+
+
 def test_initials_and_numbers_do_not_end_sentences():
     assert [c.text for c in split_text("A. P. J. Abdul Kalam wrote it. Version 2.5 is out.") if c.translate] == [
         "A. P. J. Abdul Kalam wrote it.",

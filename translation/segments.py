@@ -24,8 +24,12 @@ class Chunk:
     translate: bool
 
 
-def split_text(text: str) -> list[Chunk]:
-    """Sentences (translate=True) and the separators between them (translate=False), in order."""
+MAX_SEGMENT_CHARS = 400  # longer sentences are cut at clause boundaries: models truncate long inputs
+
+
+def split_text(text: str, max_chars: int = MAX_SEGMENT_CHARS) -> list[Chunk]:
+    """Sentences (translate=True) and the separators between them (translate=False), in order. A sentence
+    longer than `max_chars` is cut after a `;` or `,` (or, failing that, a space) so no model truncates it."""
     lead, body, trail = _EDGES.match(text).groups()  # type: ignore[union-attr]
     chunks: list[Chunk] = [Chunk(lead, False)] if lead else []
     position = 0
@@ -36,7 +40,23 @@ def split_text(text: str) -> list[Chunk]:
     chunks.extend(_sentences(body[position:]))
     if trail:
         chunks.append(Chunk(trail, False))
-    return chunks
+    return [piece for chunk in chunks for piece in _shorten(chunk, max_chars)]
+
+
+def _shorten(chunk: Chunk, max_chars: int) -> list[Chunk]:
+    pieces: list[Chunk] = []
+    rest = chunk.text
+    while chunk.translate and len(rest) > max_chars:
+        window = rest[: max_chars + 1]
+        cut = max(window.rfind("; "), window.rfind(", "))
+        cut = cut + 1 if cut > 0 else window.rfind(" ")
+        if cut <= 0:
+            break  # one enormous word: nothing sensible to cut
+        pieces.append(Chunk(rest[:cut], True))
+        pieces.append(Chunk(" ", False))
+        rest = rest[cut + 1 :]
+    pieces.append(Chunk(rest, chunk.translate))
+    return pieces
 
 
 def _sentences(line: str) -> list[Chunk]:
