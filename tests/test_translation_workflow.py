@@ -344,3 +344,15 @@ def test_tmx_round_trip_of_the_memory(catalog: Engine, sqlite_url: str, tmp_path
         bad = tmx.replace(b'xml:lang="hi"', b'xml:lang="xx"', 1)
         with pytest.raises(IngestRejectedError, match="1 problem"):
             import_memory(session, bad, "memory.tmx")
+
+
+def test_segments_an_engine_leaves_empty_stay_untranslated():
+    class Silent(FakeEngine):
+        def translate(self, segments, source, target):
+            return [None if "follows" in s else "अनुवादित पाठ" for s in segments]
+
+    from translation import TranslationPipeline
+
+    drafts = TranslationPipeline("hi", mt=Silent()).translate(["Office Skills. Part 2 follows.", "Office Skills"])
+    assert drafts[0].text is None and drafts[0].engine is None
+    assert (drafts[1].text, drafts[1].mt_segments) == ("अनुवादित पाठ", 1)

@@ -64,8 +64,9 @@ class TranslationPipeline:
         if self.mt is not None and pending:
             translations = self._machine_translate([item.chunks[pos].text for item, pos in pending])
             for (item, position), translation in zip(pending, translations, strict=True):
-                item.done[position] = translation
-                item.from_mt += 1
+                if translation is not None:
+                    item.done[position] = translation
+                    item.from_mt += 1
         return [self._draft(item) for item in items]
 
     def _from_memory(self, text: str) -> _Item:
@@ -80,15 +81,18 @@ class TranslationPipeline:
                 item.from_memory += 1
         return item
 
-    def _machine_translate(self, segments: list[str]) -> list[str]:
+    def _machine_translate(self, segments: list[str]) -> list[str | None]:
         assert self.mt is not None
         keep = self.glossary.do_not_translate()
         protected = [protect(segment, keep) for segment in segments]
         outputs = self.mt.translate([p.text for p in protected], self.source, self.target)
         native = self.target.script if self.native_digits else None
-        results = []
+        results: list[str | None] = []
         for segment, shielded, output in zip(segments, protected, outputs, strict=True):
-            restored = restore(output or "", shielded.spans, native_digits=native).text
+            if not output or not output.strip():
+                results.append(None)  # the engine gave nothing: the segment stays untranslated
+                continue
+            restored = restore(output, shielded.spans, native_digits=native).text
             results.append(self.glossary.apply(segment, restored, self.target.code))
         return results
 
