@@ -23,6 +23,7 @@ from embeddings import (
     load_index,
     save_index,
 )
+from embeddings.index import IndexKind
 from models import Course
 from recommender.fusion import reciprocal_rank_fusion, zscore_fusion
 from recommender.passages import DEFAULT_FIELDS, course_text
@@ -279,7 +280,7 @@ def build_searcher(
     config: RetrievalConfig = RetrievalConfig(),
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
-    index_kind: Literal["auto", "flat", "ivf"] = "auto",
+    index_kind: IndexKind = "auto",
 ) -> CourseSearcher:
     """Encode every course (through the cache when given) and index it."""
     encoders = load_encoders(config, cache)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from embeddings import EmbeddingCache, IndexManifest
+from embeddings.index import IndexKind
 from models import catalog_fingerprint, list_courses, load_competency_model, session_scope
 from recommender.retrieval import CourseSearcher, Progress, RetrievalConfig, build_searcher, load_searcher
 
@@ -40,7 +41,11 @@ def count_courses(engine: Engine) -> int:
 
 
 def build_course_index(
-    engine: Engine, home: Path, config: RetrievalConfig = RetrievalConfig(), progress: Progress | None = None
+    engine: Engine,
+    home: Path,
+    config: RetrievalConfig = RetrievalConfig(),
+    progress: Progress | None = None,
+    index_kind: IndexKind = "auto",
 ) -> BuildReport:
     """Index every course in the database and save the index atomically under `home`. Passages whose text
     did not change since an earlier build come from the embedding cache."""
@@ -51,7 +56,7 @@ def build_course_index(
         fingerprint = catalog_fingerprint(session)
     cache = EmbeddingCache(cache_path(home))
     try:
-        searcher = build_searcher(courses, names, config, cache, progress)
+        searcher = build_searcher(courses, names, config, cache, progress, index_kind)
         path = index_path(home)
         manifest = searcher.save(path, fingerprint)
     finally:

@@ -36,12 +36,20 @@ def _config(encoder: str, multilingual: str, method: str = "hybrid") -> Retrieva
 
 @index_app.command("build")
 @reports_errors
-def index_build(encoder: EncoderOption = "minilm", multilingual: MultilingualOption = "e5") -> None:
+def index_build(
+    encoder: EncoderOption = "minilm",
+    multilingual: MultilingualOption = "e5",
+    kind: Annotated[
+        str, typer.Option("--kind", help="auto (exact up to 100k courses, IVF above), flat (exact) or ivf.")
+    ] = "auto",
+) -> None:
     """Encode every course and save the index under KARMAYOGI_HOME (unchanged texts come from the cache)."""
+    if kind not in ("auto", "flat", "ivf"):
+        raise typer.BadParameter("expected auto, flat or ivf", param_hint="--kind")
     config = _config(encoder, multilingual)
     total = count_courses(engine()) * (2 if config.multilingual_encoder else 1)
     with progress_bar("embedding courses", total) as advance:
-        report = build_course_index(engine(), settings().home, config, advance)
+        report = build_course_index(engine(), settings().home, config, advance, kind)  # type: ignore[arg-type]
     console.print(
         f"indexed {report.count} courses in {report.seconds:.1f} s "
         f"({report.encoded} passages encoded, the rest from the cache) → {report.path}",
