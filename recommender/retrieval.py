@@ -177,12 +177,18 @@ class CourseSearcher:
         if method == "bm25":
             return [self.lexical(query, k, allowed) for query in queries]
         depth = max(k, self.config.candidates)
-        dense = self.dense(queries, depth, allowed)
-        lexical = [self.lexical(query, depth, allowed) for query in queries]
+        rankings = {
+            ENGLISH: self.dense(queries, depth, allowed),
+            "bm25": [self.lexical(query, depth, allowed) for query in queries],
+        }
+        weights = {ENGLISH: 1.0, "bm25": self.config.bm25_weight}
+        if self.multilingual and self.config.multilingual_weight > 0:
+            rankings[MULTILINGUAL] = self.dense(queries, depth, allowed, MULTILINGUAL)
+            weights[MULTILINGUAL] = self.config.multilingual_weight
+        per_query = [{name: ranking[i] for name, ranking in rankings.items()} for i in range(len(queries))]
         if method == "rrf":
-            return [reciprocal_rank_fusion([d, b])[:k] for d, b in zip(dense, lexical, strict=True)]
-        weights = {"dense": 1.0, "bm25": self.config.bm25_weight}
-        return [zscore_fusion({"dense": d, "bm25": b}, weights)[:k] for d, b in zip(dense, lexical, strict=True)]
+            return [reciprocal_rank_fusion(list(lists.values()))[:k] for lists in per_query]
+        return [zscore_fusion(lists, weights)[:k] for lists in per_query]
 
     def dense(
         self, queries: Sequence[str], k: int, allowed: Collection[str] | None = None, index: str = ENGLISH
