@@ -1,7 +1,7 @@
 """`recommend-batch --engine ray`: the same batch run, with the ranking spread over a Ray cluster by Ray Data.
 
 Only the ranking moves: each Ray actor receives the fitted `Recommender` once (through the object store) and calls
-its `recommend_many` on blocks of learners, exactly as the local engine does. Output, checkpoints and resume stay
+its `recommend_many` on the same chunks of learners as the local engine does. Output, checkpoints and resume stay
 with `recommender.batch.run_batch` on the driver, which consumes the actors' results in learner order; so both
 engines write the same file, byte for byte.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ LearnerSource = Callable[[int], Iterable[Learner]]
 
 
 class RankActor:
-    """A Ray Data actor: unpacks the recommender once, then ranks one block of learners per call."""
+    """A Ray Data actor: unpacks the recommender once, then ranks one chunk of learners per row."""
 
     def __init__(self, recommender: list[Any], k: int) -> None:
         import ray
@@ -31,9 +32,12 @@ class RankActor:
         self.k = k
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
-        learners = [Learner.model_validate_json(text) for text in batch["learner"]]
-        results = self.recommender.recommend_many(learners, self.k)
-        return {"id": [learner.id for learner in learners], "result": [json.dumps(items) for items in results]}
+        ids, results = [], []
+        for chunk in batch["chunk"]:
+            learners = [Learner.model_validate_json(line) for line in chunk.splitlines()]
+            ids.append("\n".join(learner.id for learner in learners))
+            results.append(json.dumps(self.recommender.recommend_many(learners, self.k)))
+        return {"ids": ids, "results": results}
 
 
 def rank_on_ray(
@@ -41,32 +45,38 @@ def rank_on_ray(
     learners: Iterable[Learner],
     k: int,
     *,
-    block_size: int = 512,
+    chunk_size: int = 2048,
     actors: int = 2,
     cpus_per_actor: float = 1.0,
 ) -> Iterator[tuple[str, list[tuple[str, float]]]]:
-    """(learner id, top-k) for every learner, in input order, ranked by `actors` Ray actors."""
+    """(learner id, top-k) for every learner, in input order, ranked by `actors` Ray actors.
+
+    One Ray row is one chunk of `chunk_size` learners, the same chunks the local engine scores together: the
+    vectorised scores are float32, so identical chunks are what makes both engines agree to the last digit.
+    """
     import ray
     import ray.data
 
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
-    rows = [{"learner": learner.model_dump_json()} for learner in learners]
-    if not rows:
+    iterator = iter(learners)
+    chunks = []
+    while chunk := list(islice(iterator, chunk_size)):
+        chunks.append({"chunk": "\n".join(learner.model_dump_json() for learner in chunk)})
+    if not chunks:
         return
-    # Enough blocks that every actor gets work, none larger than block_size.
-    blocks = max(actors, -(-len(rows) // block_size))
     shared = ray.put(recommender)
-    dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
+    dataset = ray.data.from_items(chunks, override_num_blocks=len(chunks)).map_batches(
         RankActor,
         fn_constructor_args=([shared], k),
-        batch_size=-(-len(rows) // blocks),
+        batch_size=1,
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=cpus_per_actor,
     )
     for row in dataset.iter_rows():
-        yield row["id"], [(course, score) for course, score in json.loads(row["result"])]
+        for learner_id, items in zip(row["ids"].splitlines(), json.loads(row["results"]), strict=True):
+            yield learner_id, [(course, score) for course, score in items]
 
 
 class _RankedOnRay:
@@ -98,7 +108,6 @@ def run_batch_on_ray(
     resume: bool = False,
     progress: Callable[[int], None] | None = None,
     actors: int = 2,
-    block_size: int = 512,
 ) -> BatchReport:
     """`run_batch` with the ranking done on Ray (call `ray.init` first, or Ray starts a local instance)."""
     skipped: list[int] = []
@@ -107,7 +116,8 @@ def run_batch_on_ray(
         skipped.append(skip)  # run_batch asks once, after reading its checkpoint; the actors rank the same learners
         return learners(skip)
 
-    ranked = _RankedOnRay(
-        lambda: rank_on_ray(recommender, learners(skipped[0]), k, block_size=block_size, actors=actors)
-    )
-    return run_batch(ranked, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=progress)  # type: ignore[arg-type]
+    def ranked() -> Iterator[tuple[str, list[tuple[str, float]]]]:
+        return rank_on_ray(recommender, learners(skipped[0]), k, chunk_size=chunk_size, actors=actors)
+
+    stand_in: Any = _RankedOnRay(ranked)
+    return run_batch(stand_in, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=progress)

@@ -36,9 +36,9 @@ def local_ray() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, list[Learner]]:
-    """A seeded synthetic catalog (240 courses, 300 learners) on the sample KCM and roles, in SQLite."""
+    """A seeded synthetic catalog (150 courses, 200 learners) on the sample KCM and roles, in SQLite."""
     folder = tmp_path_factory.mktemp("synth")
-    files = synthesise(SynthPlan(courses=240, learners=300, out=folder, seed=11), COMPETENCIES_FILE, ROLES_FILE)
+    files = synthesise(SynthPlan(courses=150, learners=200, out=folder, seed=11), COMPETENCIES_FILE, ROLES_FILE)
     db = make_engine(f"sqlite:///{folder / 'karmayogi.db'}")
     upgrade(db)
     for kind in ("competencies", "roles", "courses", "learners"):
@@ -58,11 +58,11 @@ def test_ray_and_local_engines_write_identical_recommendations_with_the_real_enc
     local, distributed = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
 
     run_batch(recommender, lambda skip: people[skip:], local, k=10, chunk_size=64)
-    report = run_batch_on_ray(recommender, lambda skip: people[skip:], distributed, k=10, chunk_size=64, block_size=80)
+    report = run_batch_on_ray(recommender, lambda skip: people[skip:], distributed, k=10, chunk_size=64)
 
-    assert report.learners == len(people) == 300
+    assert report.learners == len(people) == 200
     assert distributed.read_bytes() == local.read_bytes()
-    assert sum(1 for line in local.read_text().splitlines() if '"courses": []' not in line) > 250
+    assert sum(1 for line in local.read_text().splitlines() if '"courses": []' not in line) > 160
 
 
 def test_a_crashed_local_run_resumes_on_ray_without_losing_or_repeating_learners(synthetic, tmp_path: Path):
@@ -73,7 +73,7 @@ def test_a_crashed_local_run_resumes_on_ray_without_losing_or_repeating_learners
 
     def crashing(skip: int) -> Iterator[Learner]:
         for i, person in enumerate(people[skip:]):
-            if i == 130:
+            if i == 80:
                 raise RuntimeError("power cut")
             yield person
 
@@ -81,7 +81,7 @@ def test_a_crashed_local_run_resumes_on_ray_without_losing_or_repeating_learners
         run_batch(recommender, crashing, out, k=5, chunk_size=50)
     report = run_batch_on_ray(recommender, lambda skip: people[skip:], out, k=5, chunk_size=50, resume=True)
 
-    assert (report.skipped, report.learners) == (100, 200)
+    assert (report.skipped, report.learners) == (50, 150)
     run_batch(recommender, lambda skip: people[skip:], clean, k=5, chunk_size=50)
     assert out.read_bytes() == clean.read_bytes()
 
@@ -99,6 +99,6 @@ def test_cli_recommend_batch_engine_ray_writes_the_same_parquet_as_local(synthet
         options = ["--no-semantic", "--engine", name, "--chunk-size", "100"]
         result = runner.invoke(app, ["recommend-batch", "--out", str(outputs[name]), *options])
         assert result.exit_code == 0, result.output
-        assert "300 learners" in result.output
+        assert "200 learners" in result.output
 
     assert pq.read_table(outputs["ray"]).equals(pq.read_table(outputs["local"]))
