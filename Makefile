@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint install clean serve
+.PHONY: demo test lint install clean bench serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: $(STAMP) $(CHROMIUM)
 serve: $(STAMP)
 	$(BIN)/karmayogi db upgrade
 	$(BIN)/karmayogi serve
+
+# Every headline figure in one table, each against its baseline from the same run; JSON under bench/results/.
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

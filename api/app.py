@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers, move_problem_schemas
 from api.limits import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import catalog, health, keys, recommendations, review, search, translation
+from api.routers import catalog, health, insights, keys, recommendations, review, search, translation
 from api.services import Services, load_services
 from api.settings import ApiSettings
 from api.strict import single_valued_query
@@ -67,6 +67,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.include_router(keys.router)
     app.include_router(translation.router)
     app.include_router(review.router)
+    app.include_router(insights.router)
+    app.include_router(insights.ui)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, bulk=settings.max_ingest_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -189,3 +189,33 @@ def test_cli_coverage_prints_the_matrix_and_writes_a_heatmap(catalog: Engine, tm
     bad = runner.invoke(app, ["insights", "translate-priorities", "--lang", "klingon"])
     assert bad.exit_code == 2
     assert "unknown language 'klingon'" in bad.output
+
+
+def test_api_routes_and_review_page_show_the_same_insights(catalog: Engine, tmp_path: Path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api_helpers import make_keys, make_services
+
+    keys = make_keys(catalog)
+    with TestClient(create_app(services=make_services(catalog, tmp_path)), follow_redirects=False) as client:
+        assert client.get("/v1/insights/coverage", headers=keys.header("portal")).status_code == 403
+        reviewer = keys.header("reviewer")
+        coverage = client.get("/v1/insights/coverage", params={"lang": ["en", "ta"]}, headers=reviewer).json()
+        assert coverage["languages"] == ["en", "ta"]
+        image = client.get("/v1/insights/coverage.png", headers=reviewer)
+        assert image.headers["content-type"] == "image/png" and image.content.startswith(b"\x89PNG")
+        priorities = client.get("/v1/insights/translate-priorities", params={"lang": "ta"}, headers=reviewer).json()
+        assert [(c["course_id"], c["learners"]) for c in priorities["courses"]] == [("c-en-file2", 2)]
+        bad = client.get("/v1/insights/translate-priorities", params={"lang": "xx"}, headers=reviewer)
+        assert bad.status_code == 422 and "lang" in bad.text
+        assert client.get("/v1/insights/readiness", params={"lang": "ta"}, headers=reviewer).json()[0]["share"] == 0.125
+
+        assert client.get("/review/insights").status_code == 303  # the page needs a signed-in reviewer
+        form = client.get("/review/login").text
+        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        assert client.post("/review/login", data={"key": keys.reviewer, "csrf": csrf}).status_code == 303
+        html = client.get("/review/insights", params={"lang": "ta"}).text
+        assert "Translate first into Tamil" in html and "c-en-file2" in html
+        assert '<img class="heatmap" src="/review/insights/coverage.png"' in html
+        assert client.get("/review/insights/coverage.png").content.startswith(b"\x89PNG")

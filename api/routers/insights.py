@@ -1,0 +1,110 @@
+"""Catalog insights for content teams (`translate:review`): coverage matrix and heatmap, translation priorities,
+role readiness, as JSON under /v1/insights and as a page of the review UI (/review/insights)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from api.deps import SessionDep, require
+from api.errors import problem_responses
+from api.routers.review import SECURITY_HEADERS, ReviewerDep, page, to_login
+from api.vocab import LanguageCode
+from models import iter_learners
+from recommender.inputs import load_inputs
+from recommender.insights import CoverageMatrix, coverage_matrix, role_readiness, translation_priorities
+
+router = APIRouter(
+    prefix="/v1/insights",
+    tags=["insights"],
+    dependencies=[Depends(require("translate:review"))],
+    responses=problem_responses(400, 401, 403, 422),
+)
+ui = APIRouter(prefix="/review/insights", include_in_schema=False)
+
+Languages = Annotated[
+    list[LanguageCode] | None, Query(description="Language columns (repeatable); default: the portal's languages")
+]
+Target = Annotated[LanguageCode, Query(description="The language to translate into")]
+Limit = Annotated[int, Query(ge=1, le=500, description="How many courses")]
+
+
+def _matrix(session: Session, lang: list[LanguageCode] | None) -> CoverageMatrix:
+    return coverage_matrix(load_inputs(session), [code.value for code in lang] if lang else None)
+
+
+def _png(matrix: CoverageMatrix) -> bytes:
+    from recommender.insights_plot import coverage_heatmap
+
+    with tempfile.TemporaryDirectory() as folder:
+        return coverage_heatmap(matrix, Path(folder) / "coverage.png").read_bytes()
+
+
+@router.get("/coverage", summary="Courses per required competency and language (direct or approved translation)")
+def coverage(session: SessionDep, lang: Languages = None) -> dict[str, Any]:
+    matrix = _matrix(session, lang)
+    return {"languages": matrix.languages, "competencies": matrix.as_records()}
+
+
+@router.get(
+    "/coverage.png",
+    summary="The coverage matrix as a heatmap",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def coverage_png(session: SessionDep, lang: Languages = None) -> Response:
+    return Response(_png(_matrix(session, lang)), media_type="image/png")
+
+
+@router.get("/translate-priorities", summary="Courses to translate first, with the learner counts behind each")
+def priorities(session: SessionDep, lang: Target, limit: Limit = 20) -> dict[str, Any]:
+    inputs = load_inputs(session)
+    return asdict(translation_priorities(inputs, iter_learners(session), lang.value, limit=limit))
+
+
+@router.get("/readiness", summary="Per role, the share of required competency-levels the catalog can build")
+def readiness(
+    session: SessionDep,
+    lang: Annotated[LanguageCode | None, Query(description="Count only courses available in it")] = None,
+) -> list[dict[str, Any]]:
+    results = role_readiness(load_inputs(session), lang.value if lang else None)
+    return [asdict(r) | {"share": round(r.share, 4)} for r in results]
+
+
+# --- the review UI page ---------------------------------------------------------------------------------
+
+
+@ui.get("", response_class=HTMLResponse)
+def insights_page(
+    request: Request,
+    session: SessionDep,
+    reviewer: ReviewerDep,
+    lang: Annotated[LanguageCode, Query()] = LanguageCode("hi"),
+    limit: Annotated[int, Query(ge=1, le=100)] = 15,
+) -> Response:
+    if reviewer is None:
+        return to_login()
+    inputs = load_inputs(session)
+    result = translation_priorities(inputs, iter_learners(session), lang.value, limit=limit)
+    names = {c.id: c.name for c in inputs.competencies.values()}
+    context = {
+        "reviewer": reviewer,
+        "lang": lang.value,
+        "priorities": result,
+        "competency_names": names,
+        "readiness": role_readiness(inputs, lang.value)[:15],
+    }
+    return page(request, "insights.html", context)
+
+
+@ui.get("/coverage.png")
+def insights_heatmap(session: SessionDep, reviewer: ReviewerDep) -> Response:
+    if reviewer is None:
+        return to_login()
+    return Response(_png(_matrix(session, None)), media_type="image/png", headers=SECURITY_HEADERS)
