@@ -324,7 +324,9 @@ def load_searcher(
     encoders = load_encoders(config, cache)
     manifest.check({name: encoder.model_id for name, encoder in encoders.items()}, catalog_fingerprint, path)
     facts = {identifier: CourseFacts(**values) for identifier, values in payload["facts"].items()}
-    return CourseSearcher(config, encoders, indexes, payload["texts"], facts)
+    # An index built with a multilingual part still serves a configuration without one: that part stays unused.
+    used = {name: index for name, index in indexes.items() if name in encoders}
+    return CourseSearcher(config, encoders, used, payload["texts"], facts)
 
 
 def multilingual_passage(course: Course, chars: int) -> str:
