@@ -153,7 +153,8 @@ def rank_chunk(
     everyone = np.arange(learners)
     for step in range(k):
         weight = priorities * ((1 - config.diversity) + config.diversity * need)
-        gain = pool_factors * np.matmul(pool_coverage, weight[:, :, None])[..., 0]
+        # einsum sums each learner's gaps in the same order whatever the chunk; a batched matmul did not.
+        gain = pool_factors * np.einsum("bmg,bg->bm", pool_coverage, weight)
         gain = np.where(candidate, gain, -1.0)
         best = np.argmax(gain, axis=1)
         best_gain = gain[everyone, best]

@@ -111,3 +111,24 @@ def test_a_bad_learner_line_names_file_line_and_field(tmp_path):
     with pytest.raises(BatchError, match=r"learners.jsonl: learner 2: competencies\.0\.level"):
         list(read_learners_jsonl(source))
     assert next(read_learners_jsonl(source)).id == "L1"
+
+
+def test_scores_do_not_depend_on_how_learners_are_chunked(sqlite_engine, tmp_path):
+    """Batch and interactive results must agree to the last digit, so no learner's score may depend on who else is
+    in the chunk (a batched BLAS product once made them differ in the sixth decimal)."""
+    from models import ingest_file, session_scope
+    from models.sample_data import COMPETENCIES_FILE, ROLES_FILE
+    from models.synth import SynthPlan, synthesise
+    from recommender.inputs import load_inputs
+
+    files = synthesise(SynthPlan(courses=600, learners=600, out=tmp_path, seed=3), COMPETENCIES_FILE, ROLES_FILE)
+    for kind in ("competencies", "roles", "courses"):
+        ingest_file(sqlite_engine, kind, files[kind])
+    with session_scope(sqlite_engine) as session:
+        recommender = Recommender(load_inputs(session))
+    people = list(read_learners_jsonl(files["learners"]))
+    together = recommender.recommend_many(people, k=10)
+    for size in (1, 7):
+        chunks = [people[i : i + size] for i in range(0, len(people), size)]
+        chunked = [items for chunk in chunks for items in recommender.recommend_many(chunk, k=10)]
+        assert chunked == together, size
