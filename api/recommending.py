@@ -133,6 +133,9 @@ class LiveCatalog:
         if not inputs.courses:
             raise EmptyCatalogError("the catalog has no courses yet: ingest some")
         searcher = self.searcher_factory(self.engine) if self.searcher_factory else None
+        if searcher is not None:
+            # The first searches build BM25 and load the language detector: pay for that here, not in a request.
+            searcher.search_many(["office procedure", "कार्यालय प्रक्रिया"], 1)
         recommender = Recommender(inputs, searcher.match_texts if searcher else None)
         # Every (competency, level) row now, so that requests only read the table from many threads at once.
         recommender.coverage_.ensure_all()
