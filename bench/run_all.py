@@ -135,7 +135,8 @@ def translation_figures(quick: bool) -> list[Figure]:
 
 def api_figures(quick: bool) -> list[Figure]:
     text = run("load_api.py", "--seconds", "2" if quick else "5", "--workers", "2", "--no-semantic")
-    rows = re.findall(r"^\| (\S+) \| (\d+) \| \d+ \| (\d+) \| ([\d.]+) \| [\d.na]+ \| ([\d.]+) \|", text, re.MULTILINE)
+    row = r"^\| ([^|]+?) \| (\d+) \| \d+ \| (\d+) \| ([\d.]+) \| [\d.na]+ \| ([\d.]+) \|"
+    rows = re.findall(row, text, re.MULTILINE)
     table = {(scenario, int(c)): (float(rate), int(errors), float(p50)) for scenario, c, errors, rate, p50 in rows}
     health = next((v for (s, c), v in table.items() if s.startswith("healthz") and c == 16), None)
     figures = []
@@ -178,11 +179,15 @@ def machine() -> dict[str, object]:
     }
 
 
+def _number(value: float) -> str:
+    return f"{value:,.1f}" if value >= 10 else f"{value:.3g}"
+
+
 def render(figures: list[Figure], failures: dict[str, str]) -> str:
     lines = [f"{'figure':<48} {'value':>12} {'unit':<11} {'baseline (same run)':<28} {'ratio':>7}  note"]
     for f in figures:
-        value = "—" if f.value is None else f"{f.value:,.1f}"
-        baseline = f"{f.baseline_name}: {f.baseline:,.1f}" if f.baseline_name and f.baseline else "—"
+        value = "—" if f.value is None else _number(f.value)
+        baseline = f"{f.baseline_name}: {_number(f.baseline)}" if f.baseline_name and f.baseline else "—"
         ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "—"
         lines.append(f"{f.name:<48} {value:>12} {f.unit:<11} {baseline:<28} {ratio:>7}  {f.note}")
     for section, error in failures.items():
