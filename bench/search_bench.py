@@ -112,8 +112,9 @@ def bench_sample(limit: int, with_e5: bool) -> None:
 
 def bench_large(items: int, dimension: int = 384) -> None:
     print(f"\n## Synthetic catalog: {items} items, dimension {dimension}")
-    vectors = clustered_vectors(items, dimension, seed=0)
-    queries = clustered_vectors(200, dimension, seed=1)
+    # Queries come from the same topics as the catalog, as real queries do.
+    everything = clustered_vectors(items + 200, dimension, seed=0)
+    vectors, queries = everything[:items], everything[items:]
     ids = [f"do_{n}" for n in range(items)]
     exact = VectorIndex(dimension, kind="flat")
     flat_seconds = timed(lambda: exact.build(ids, vectors))
