@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.cli.context import console as cli_console
 from api.cli.context import engine as cli_engine
 from api.cli.context import settings as cli_settings
 from models import ingest_file, iter_learners, session_scope
@@ -159,7 +160,7 @@ def test_role_readiness_counts_competency_levels_the_catalog_can_build(catalog: 
 def test_cli_coverage_prints_the_matrix_and_writes_a_heatmap(catalog: Engine, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", str(catalog.url))
     monkeypatch.setenv("KARMAYOGI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(cli_console, "width", 200)  # rich wraps at the width it found when the module loaded
     cli_settings.cache_clear()
     cli_engine.cache_clear()
     runner = CliRunner()

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.cli.context import console as cli_console
 from api.cli.context import engine as cli_engine
 from api.cli.context import settings as cli_settings
 from models import Learner, ingest_file, iter_learners, make_engine, session_scope, upgrade
@@ -89,7 +90,7 @@ def test_a_crashed_local_run_resumes_on_ray_without_losing_or_repeating_learners
 def test_cli_recommend_batch_engine_ray_writes_the_same_parquet_as_local(synthetic, tmp_path: Path, monkeypatch):
     db, _ = synthetic
     monkeypatch.setenv("DATABASE_URL", str(db.url))
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(cli_console, "width", 200)  # rich wraps at the width it found when the module loaded
     cli_settings.cache_clear()
     cli_engine.cache_clear()
     runner = CliRunner()
