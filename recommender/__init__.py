@@ -1,11 +1,22 @@
 """recommender"""
 
-# Competency-gap recommendations (issue 4): gaps -> candidates -> ranking with reasons -> paths and batch runs.
+# Competency-gap recommendations (issue 4): gaps -> candidates -> ranking with reasons -> paths and batch runs;
+# catalog insights and the Ray batch engine (issue 7).
 from recommender.batch import BatchError, BatchReport, read_learners_jsonl, run_batch
+from recommender.batch_ray import run_batch_on_ray
 from recommender.candidates import CourseMatcher, CoverageTable, EvidenceConfig, competency_query, encoder_matcher
 from recommender.explain import Explanation, GapEvidence, Signal
 from recommender.gaps import Gap, GapAnalysis, GapPriority, ProfileError, analyse_gaps, inline_learner
 from recommender.inputs import CatalogInputs, load_inputs
+from recommender.insights import (
+    CoverageMatrix,
+    PriorityCourse,
+    RoleReadiness,
+    TranslationPriorities,
+    coverage_matrix,
+    role_readiness,
+    translation_priorities,
+)
 from recommender.paths import LearningPath, PathStep, learning_path
 from recommender.ranking import RankingConfig
 from recommender.recommend import Recommendation, Recommendations, Recommender, RoleFreeConfig
@@ -18,6 +29,7 @@ __all__ = [
     "CatalogInputs",
     "CourseMatcher",
     "CourseSearcher",
+    "CoverageMatrix",
     "CoverageTable",
     "EvidenceConfig",
     "Explanation",
@@ -27,6 +39,7 @@ __all__ = [
     "GapPriority",
     "LearningPath",
     "PathStep",
+    "PriorityCourse",
     "ProfileError",
     "RankingConfig",
     "Recommendation",
@@ -34,12 +47,15 @@ __all__ = [
     "Recommender",
     "RetrievalConfig",
     "RoleFreeConfig",
+    "RoleReadiness",
     "SearchFilters",
     "Signal",
+    "TranslationPriorities",
     "analyse_gaps",
     "build_course_index",
     "build_searcher",
     "competency_query",
+    "coverage_matrix",
     "detect_language",
     "encoder_matcher",
     "inline_learner",
@@ -47,5 +63,8 @@ __all__ = [
     "load_inputs",
     "open_course_searcher",
     "read_learners_jsonl",
+    "role_readiness",
     "run_batch",
+    "run_batch_on_ray",
+    "translation_priorities",
 ]
