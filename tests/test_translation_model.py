@@ -4,6 +4,7 @@ pairs, loaded by the transformers engine and, converted to int8, by the CTransla
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from pathlib import Path
 
@@ -40,7 +41,7 @@ TRAINED = REVIEWED[:80]  # course titles, many with acronyms and years
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     keep = load_glossary().do_not_translate()
-    return train_tiny_marian(TRAINED, tmp_path_factory.mktemp("tiny-marian"), steps=250, keep=keep)
+    return train_tiny_marian(TRAINED, tmp_path_factory.mktemp("tiny-marian"), steps=300, keep=keep)
 
 
 @pytest.fixture(scope="session")
@@ -155,11 +156,17 @@ def test_many_threads_translating_at_once_get_their_own_placeholders_back(engine
     }
 
 
-def test_engine_configuration_errors_say_what_to_do(tmp_path: Path):
+def test_engine_configuration_errors_say_what_to_do(tmp_path: Path, tiny_ct2: Path):
     with pytest.raises(EngineConfigError, match=r"not a model directory.*models fetch"):
         load_engine(tmp_path)
     with pytest.raises(EngineConfigError, match=r"no model\.bin"):
         CTranslate2Engine(tmp_path)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("model.bin", "config.json", "shared_vocabulary.json"):
+        shutil.copy(tiny_ct2 / name, bare / name)
+    with pytest.raises(EngineConfigError, match=r"(?s)no usable tokenizer in .*bare.*files must sit next to the model"):
+        CTranslate2Engine(bare)
     english, hindi, tamil = (translation_language(code) for code in ("en", "hi", "ta"))
     multilingual = {">>hin<<": 1, ">>fra<<": 2}
     assert prepare("marian", ["Hello"], english, hindi, multilingual).texts == [">>hin<< Hello"]

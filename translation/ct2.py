@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import ctranslate2
-from transformers import AutoTokenizer
 
 from translation.errors import EngineConfigError
 from translation.families import detect_family, indic_processor, postprocess, prepare, write_family
 from translation.languages import TranslationLanguage
-from translation.seq2seq import _needs_remote_code, check_model_dir
+from translation.seq2seq import check_model_dir, load_tokenizer, needs_remote_code
 
 TOKENIZER_FILES = (
     "tokenizer.json",
@@ -40,12 +39,12 @@ def convert_to_ctranslate2(model_dir: Path, output_dir: Path, quantization: str 
     model_dir = check_model_dir(model_dir)
     copy = [name for name in TOKENIZER_FILES if (model_dir / name).is_file()]
     converter = ctranslate2.converters.TransformersConverter(
-        str(model_dir), copy_files=copy, trust_remote_code=_needs_remote_code(model_dir)
+        str(model_dir), copy_files=copy, trust_remote_code=needs_remote_code(model_dir)
     )
     converter.convert(str(output_dir), quantization=quantization, force=True)
     output_dir = Path(output_dir)
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    tokenizer = AutoTokenizer.from_pretrained(output_dir, local_files_only=True)
+    tokenizer = load_tokenizer(output_dir, needs_remote_code(model_dir))
     write_family(output_dir, detect_family(model_dir, config.get("model_type"), tokenizer.get_vocab()))
     return output_dir
 
@@ -74,8 +73,8 @@ class CTranslate2Engine:
         self.translator = ctranslate2.Translator(
             str(self.model_dir), device=device, compute_type=compute_type, intra_threads=threads
         )
-        remote = _needs_remote_code(self.model_dir)
-        self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, trust_remote_code=remote, local_files_only=True)
+        remote = needs_remote_code(self.model_dir)
+        self.tokenizer = load_tokenizer(self.model_dir, remote)
         self.vocabulary = self.tokenizer.get_vocab()
         self.family = detect_family(self.model_dir, None, self.vocabulary)
         self.processor = indic_processor(self.family)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
@@ -40,12 +41,15 @@ class Seq2SeqEngine:
         batch_size: int = 16,
     ) -> None:
         self.model_dir = check_model_dir(model_dir)
-        remote = _needs_remote_code(self.model_dir)
-        config = AutoConfig.from_pretrained(self.model_dir, trust_remote_code=remote, local_files_only=True)
-        self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, trust_remote_code=remote, local_files_only=True)
-        self.model = AutoModelForSeq2SeqLM.from_pretrained(
-            self.model_dir, trust_remote_code=remote, local_files_only=True
-        ).to(device)
+        remote = needs_remote_code(self.model_dir)
+        try:
+            config = AutoConfig.from_pretrained(self.model_dir, trust_remote_code=remote, local_files_only=True)
+            self.tokenizer = load_tokenizer(self.model_dir, remote)
+            self.model = AutoModelForSeq2SeqLM.from_pretrained(
+                self.model_dir, trust_remote_code=remote, local_files_only=True
+            ).to(device)
+        except (OSError, ValueError, KeyError) as error:
+            raise EngineConfigError(f"cannot load the model in {self.model_dir}: {error}") from None
         self.model.eval()
         self.device = device
         self.num_beams = num_beams
@@ -78,6 +82,17 @@ class Seq2SeqEngine:
         return self.tokenizer.batch_decode(generated, skip_special_tokens=True)
 
 
-def _needs_remote_code(model_dir: Path) -> bool:
+def needs_remote_code(model_dir: Path) -> bool:
     """IndicTrans2 ships its architecture as code next to the weights; run it only from a local directory."""
     return any(model_dir.glob("*.py"))
+
+
+def load_tokenizer(model_dir: Path, remote: bool) -> Any:
+    """The model's own tokenizer from its directory; a clear error when the files are not there."""
+    try:
+        return AutoTokenizer.from_pretrained(model_dir, trust_remote_code=remote, local_files_only=True)
+    except (OSError, ValueError, KeyError) as error:
+        raise EngineConfigError(
+            f"no usable tokenizer in {model_dir} ({error}); the tokenizer files must sit next to the model "
+            "(`karmayogi models fetch --ctranslate2` and `translation.ct2.convert_to_ctranslate2` copy them)"
+        ) from None

@@ -7,6 +7,7 @@ translation, so the model learns to copy the `<0>` tokens the way real models co
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ from transformers import MarianConfig, MarianMTModel, PreTrainedTokenizerFast
 
 from translation.protect import protect, token
 
+SPECIALS = ["</s>", "<unk>", "<pad>"]
+
 
 def protected_pair(source: str, target: str, keep: Sequence[str] = ()) -> tuple[str, str]:
     """Both sides with the source's tokens, so that the model learns to carry them across."""
@@ -28,18 +31,26 @@ def protected_pair(source: str, target: str, keep: Sequence[str] = ()) -> tuple[
 
 
 def build_tokenizer(texts: Sequence[str], vocab_size: int = 1200) -> PreTrainedTokenizerFast:
-    tokenizer = Tokenizer(models.Unigram())
-    tokenizer.normalizer = normalizers.NFC()
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
-    tokenizer.decoder = decoders.Metaspace()
+    """A subword (Unigram) tokenizer over the training text, made deterministic: the trainer breaks ties
+    between equally frequent pieces with tiny score offsets in hash order, so the scores are rounded and the
+    pieces sorted. The tiny model is then the same on every run."""
+    trained = Tokenizer(models.Unigram())
+    trained.normalizer = normalizers.NFC()
+    trained.pre_tokenizer = pre_tokenizers.Metaspace()
     trainer = trainers.UnigramTrainer(
-        vocab_size=vocab_size, special_tokens=["</s>", "<unk>"], unk_token="<unk>", max_piece_length=12
+        vocab_size=vocab_size, special_tokens=SPECIALS[:2], unk_token="<unk>", max_piece_length=12
     )
-    tokenizer.train_from_iterator(texts, trainer)
+    trained.train_from_iterator(texts, trainer)
+    scores = {piece: round(score, 2) for piece, score in json.loads(trained.to_str())["model"]["vocab"]}
+    pieces = sorted((piece, score) for piece, score in scores.items() if piece not in SPECIALS)
     # Marian keeps <pad> as the last id: the decoder starts from it, and CTranslate2 drops it on conversion.
-    tokenizer.add_special_tokens(["<pad>"])
-    eos = tokenizer.token_to_id("</s>")
-    tokenizer.post_processor = TemplateProcessing(single="$A </s>", pair="$A $B </s>", special_tokens=[("</s>", eos)])
+    vocabulary = [("</s>", 0.0), ("<unk>", 0.0), *pieces, ("<pad>", 0.0)]
+    tokenizer = Tokenizer(models.Unigram(vocabulary, unk_id=1))
+    tokenizer.normalizer = trained.normalizer
+    tokenizer.pre_tokenizer = trained.pre_tokenizer
+    tokenizer.decoder = decoders.Metaspace()
+    tokenizer.add_special_tokens(SPECIALS)
+    tokenizer.post_processor = TemplateProcessing(single="$A </s>", pair="$A $B </s>", special_tokens=[("</s>", 0)])
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="</s>", unk_token="<unk>", pad_token="<pad>")
 
 
