@@ -67,7 +67,9 @@ def list_courses(
     session: SessionDep,
     language: Annotated[LanguageCode | None, Query(description="Only courses offered in this language")] = None,
     competency: Annotated[IdFilter, Query(description="Only courses that build this competency")] = None,
-    category: Annotated[str | None, Query(max_length=64, description="primaryCategory, e.g. Course")] = None,
+    category: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="primaryCategory, e.g. Course")
+    ] = None,
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Page[Course]:
@@ -136,7 +138,9 @@ def list_competencies(
     session: SessionDep,
     area: Annotated[IdFilter, Query(description="Area id: BEH, FUN or DOM")] = None,
     theme: Annotated[IdFilter, Query(description="Theme id, e.g. FUN-02")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Words that must appear in the name")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Words that must appear in the name")
+    ] = None,
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Page[Competency]:
@@ -159,9 +163,11 @@ def get_one_competency(session: SessionDep, competency_id: str) -> Competency:
 @router.get("/roles", summary="List roles")
 def list_roles(
     session: SessionDep,
-    department: Annotated[str | None, Query(max_length=256)] = None,
-    ministry: Annotated[str | None, Query(max_length=256)] = None,
-    state: Annotated[str | None, Query(max_length=128, description="State government; central roles have none")] = None,
+    department: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    ministry: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    state: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="State government; central roles have none")
+    ] = None,
     competency: Annotated[IdFilter, Query(description="Only roles that require this competency")] = None,
     offset: Offset = 0,
     limit: Limit = 20,

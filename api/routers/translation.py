@@ -194,8 +194,10 @@ def units(
     _key: Reviewer,
     language: LanguageCode | None = None,
     status: Status | None = None,
-    flag: Annotated[str | None, Query(max_length=64, description="A QA check id, e.g. placeholders")] = None,
-    course_id: Annotated[str | None, Query(max_length=128)] = None,
+    flag: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="A QA check id, e.g. placeholders")
+    ] = None,
+    course_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> UnitList:
