@@ -65,7 +65,8 @@ class VectorIndex:
         self.remove([identifier for identifier in identifiers if identifier in self.rows_])
         first = len(self.identifiers_)
         rows = np.arange(first, first + len(identifiers), dtype=np.int64)
-        self.vectors_ = np.vstack([self.vectors_, vectors])
+        self._reserve(first + len(identifiers))
+        self.vectors_[first : first + len(identifiers)] = vectors
         self.identifiers_.extend(identifiers)
         self.rows_.update({identifier: int(row) for identifier, row in zip(identifiers, rows, strict=True)})
         self.faiss_.add_with_ids(vectors, rows)
@@ -79,6 +80,14 @@ class VectorIndex:
                 self.identifiers_[row] = None
                 self.vectors_[row] = 0.0
         return len(rows)
+
+    def _reserve(self, rows: int) -> None:
+        """Room for `rows` vectors, grown by a quarter at a time: single updates do not copy the whole matrix."""
+        if rows > len(self.vectors_):
+            size = max(rows, len(self.vectors_) + max(1024, len(self.vectors_) // 4))
+            grown = np.zeros((size, self.dimension), dtype=np.float32)
+            grown[: len(self.identifiers_)] = self.vectors_[: len(self.identifiers_)]
+            self.vectors_ = grown
 
     def vector(self, identifier: str) -> np.ndarray:
         return self.vectors_[self.rows_[identifier]]
@@ -167,7 +176,7 @@ class VectorIndex:
     # Persistence: plain arrays and JSON-able values, so that a store can write them without pickle.
     def state(self) -> dict[str, object]:
         state: dict[str, object] = {
-            "vectors": self.vectors_,
+            "vectors": self.vectors_[: len(self.identifiers_)],
             "identifiers": self.identifiers_,
             "dimension": self.dimension,
             "nprobe": self.nprobe,
