@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.auth import ApiKeyInfo, Scope, authenticate
 from api.errors import Forbidden, Unauthorized
 from api.services import Services
+from models.db import unit_of_work
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer kyk_…` with an API key")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key, as an alternative")
@@ -26,15 +27,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
     """One unit of work per request: committed when the route returns, rolled back on any error."""
-    session = services.sessions()
-    try:
+    with unit_of_work(services.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, so that a client never sees success for lost work

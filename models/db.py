@@ -67,9 +67,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error."""
-    session = session_factory(engine)()
+    session = sessions()
     try:
         yield session
         session.commit()
@@ -78,3 +78,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A unit of work on a fresh session of `engine`."""
+    with unit_of_work(session_factory(engine)) as session:
+        yield session

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from typer.testing import CliRunner, Result
 
 from models import ingest_file, make_engine, upgrade
 from models.sample_data import SAMPLE_FILES
@@ -17,6 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 FIXTURES = Path(__file__).with_name("fixtures")
+Run = Callable[..., Result]
 POSTGRES_URL = os.environ.get("KARMAYOGI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -79,3 +83,20 @@ def sample_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         ingest_file(db, kind, path)  # type: ignore[arg-type]
     yield db
     db.dispose()
+
+
+def write_jsonl(path: Path, records: list[Any]) -> Path:
+    """One record per line; strings are written as they are (to make malformed lines)."""
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def karmayogi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Runs `karmayogi ARGS` against a fresh KARMAYOGI_HOME (SQLite), as a separate invocation would."""
+    from api.cli import app
+
+    monkeypatch.setenv("KARMAYOGI_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return lambda *args: CliRunner().invoke(app, list(args))

@@ -13,8 +13,6 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
-from api.cli.context import engine as cli_engine
-from api.cli.context import settings as cli_settings
 from models import ingest_file, make_engine, upgrade
 from tests.api_helpers import Keys, make_keys, make_services
 from tests.conftest import FIXTURES
@@ -159,8 +157,6 @@ def test_the_cli_creates_lists_and_revokes_keys(tmp_path: Path, monkeypatch: pyt
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
     def karmayogi(*args: str) -> tuple[int, str]:
-        cli_settings.cache_clear()
-        cli_engine.cache_clear()
         result = CliRunner().invoke(cli, list(args))
         return result.exit_code, result.stdout
 

@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from api.app import create_app
 from models import ingest_file
 from tests.api_helpers import Keys, make_keys, make_services
-from tests.test_ingest import PLAIN_COURSE, ROLE, V5_COURSE, V6_COURSE, snapshot, write_jsonl
+from tests.conftest import write_jsonl
+from tests.test_ingest import PLAIN_COURSE, ROLE, V5_COURSE, V6_COURSE, snapshot
 
 PROBLEM = "application/problem+json"
 

@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from api.app import create_app
 from models import get_learner, ingest_file, make_engine, session_scope
 from tests.api_helpers import Keys, make_keys, make_services
-from tests.test_ingest import LEARNER, ROLE, V6_COURSE, write_jsonl
+from tests.conftest import write_jsonl
+from tests.test_ingest import LEARNER, ROLE, V6_COURSE
 
 LEARNER_ID = "L000001"
 

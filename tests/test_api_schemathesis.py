@@ -21,7 +21,8 @@ from api.recommending import stored_searcher
 from models import ingest_file, make_engine, upgrade
 from recommender import RetrievalConfig
 from tests.api_helpers import make_keys, make_services
-from tests.test_ingest import PLAIN_COURSE, ROLE, V5_COURSE, V6_COURSE, write_jsonl
+from tests.conftest import write_jsonl
+from tests.test_ingest import PLAIN_COURSE, ROLE, V5_COURSE, V6_COURSE
 
 EXAMPLES_PER_OPERATION = 25
 # Operations whose every call does heavy work (rendering a heatmap) get fewer examples, to bound the run.

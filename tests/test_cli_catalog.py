@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from api.cli import app
-from api.cli.context import engine, settings
-from tests.conftest import FIXTURES
-from tests.test_ingest import PLAIN_COURSE, V6_COURSE, write_jsonl
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def karmayogi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Runs `karmayogi ARGS` against a fresh KARMAYOGI_HOME (SQLite), as a separate invocation would."""
-    monkeypatch.setenv("KARMAYOGI_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-
-    def run(*args: str) -> Result:
-        settings.cache_clear()
-        engine.cache_clear()
-        return CliRunner().invoke(app, list(args))
-
-    return run
+from tests.conftest import FIXTURES, Run, write_jsonl
+from tests.test_ingest import PLAIN_COURSE, V6_COURSE
 
 
 def test_ingest_before_the_schema_exists_says_how_to_fix_it(karmayogi: Run):

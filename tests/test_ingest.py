@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from models import IngestRejectedError, get_course, get_learner, get_role, ingest_file, session_scope
 from models.tables import Base
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, write_jsonl
 
 ROLE = {
     "id": "ROLE-DOPT-SO",
@@ -74,11 +74,6 @@ LEARNER = {
     "completed": ["do_1139000000000001"],
     "competencies": [{"competency_id": "FUN-02-01", "level": 2, "source": "assessed"}],
 }
-
-
-def write_jsonl(path: Path, records: list[Any]) -> Path:
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records) + "\n")
-    return path
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

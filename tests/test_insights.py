@@ -17,14 +17,11 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.cli.context import console as cli_console
-from api.cli.context import engine as cli_engine
-from api.cli.context import settings as cli_settings
 from models import ingest_file, iter_learners, session_scope
 from models.tables import TranslationUnitRow
 from recommender.inputs import load_inputs
 from recommender.insights import coverage_matrix, role_readiness, translation_priorities
-from tests.conftest import FIXTURES
-from tests.test_ingest import write_jsonl
+from tests.conftest import FIXTURES, write_jsonl
 
 
 def course(identifier: str, language: str, competency: str, level: int | None, rating: float = 4.0) -> dict:
@@ -161,8 +158,6 @@ def test_cli_coverage_prints_the_matrix_and_writes_a_heatmap(catalog: Engine, tm
     monkeypatch.setenv("DATABASE_URL", str(catalog.url))
     monkeypatch.setenv("KARMAYOGI_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(cli_console, "width", 200)  # rich wraps at the width it found when the module loaded
-    cli_settings.cache_clear()
-    cli_engine.cache_clear()
     runner = CliRunner()
 
     result = runner.invoke(app, ["insights", "coverage"])

@@ -14,8 +14,6 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.cli.context import console as cli_console
-from api.cli.context import engine as cli_engine
-from api.cli.context import settings as cli_settings
 from models import Learner, ingest_file, iter_learners, make_engine, session_scope, upgrade
 from models.sample_data import COMPETENCIES_FILE, ROLES_FILE
 from models.synth import SynthPlan, synthesise
@@ -91,8 +89,6 @@ def test_cli_recommend_batch_engine_ray_writes_the_same_parquet_as_local(synthet
     db, _ = synthetic
     monkeypatch.setenv("DATABASE_URL", str(db.url))
     monkeypatch.setattr(cli_console, "width", 200)  # rich wraps at the width it found when the module loaded
-    cli_settings.cache_clear()
-    cli_engine.cache_clear()
     runner = CliRunner()
     outputs = {}
     for name in ("local", "ray"):

@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
 from api.cli import app
-from api.cli.context import engine, settings
 from models import get_learner, session_scope
 
 Run = Callable[..., Result]
@@ -22,8 +21,6 @@ def karmayogi(sample_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.setenv("DATABASE_URL", sample_engine.url.render_as_string(hide_password=False))
 
     def run(*args: str) -> Result:
-        settings.cache_clear()
-        engine.cache_clear()
         return CliRunner().invoke(app, list(args))
 
     return run

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from api.cli import app
-from api.cli.context import engine, settings
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, Run, write_jsonl
 
 pytestmark = pytest.mark.slow
 
-Run = Callable[..., Result]
 COURSES = [
     ("do_1", "Noting and Drafting in Government", "Writing notes on files and drafting letters.", ["FUN-02-01"]),
     ("do_2", "e-Office for Dealing Hands", "Creating and moving electronic files in e-Office.", ["FUN-02-02"]),
@@ -37,24 +32,6 @@ def course_line(identifier: str, name: str, description: str, competencies: list
         "organisations": ["ISTM"],
         "competencies": [{"competency_id": c} for c in competencies],
     } | extra
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def karmayogi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    monkeypatch.setenv("KARMAYOGI_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-
-    def run(*args: str) -> Result:
-        settings.cache_clear()
-        engine.cache_clear()
-        return CliRunner().invoke(app, list(args))
-
-    return run
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
 from api.cli import app
-from api.cli.context import engine, settings
 from models import make_engine, session_scope
 from translation import demo_translations, list_units
 
@@ -41,8 +40,6 @@ def karmayogi(catalog_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.setenv("COLUMNS", "200")
 
     def run(*args: str) -> Result:
-        settings.cache_clear()
-        engine.cache_clear()
         return CliRunner().invoke(app, list(args))
 
     return run

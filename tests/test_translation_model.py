@@ -13,8 +13,6 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.cli.context import engine as cli_engine
-from api.cli.context import settings as cli_settings
 from models import ingest_file, session_scope
 from translation import (
     Draft,
@@ -190,13 +188,7 @@ def test_the_cli_machine_translates_with_a_configured_model(
     monkeypatch.setenv("DATABASE_URL", small_kcm_engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("KARMAYOGI_MT_MODEL", str(tiny_model))
     monkeypatch.setenv("KARMAYOGI_MT_BEAMS", "1")
-    cli_settings.cache_clear()
-    cli_engine.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["translate", "--langs", "hi", "--no-seed", "--json"])
-    finally:
-        cli_settings.cache_clear()
-        cli_engine.cache_clear()
+    result = CliRunner().invoke(app, ["translate", "--langs", "hi", "--no-seed", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["machine_translated"], report["not_english"], report["queued"]) == (2, 1, 0)

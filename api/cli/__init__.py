@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import catalog, demo, insights, keys, recommend, search, serve, synth, translate
+from api.cli.context import engine, settings
 
 app = typer.Typer(
     name="karmayogi",
@@ -12,6 +13,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def _read_configuration_afresh() -> None:
+    # One process may run several invocations (tests, notebooks): each must see the environment as it is now.
+    settings.cache_clear()
+    engine.cache_clear()
+
+
 app.add_typer(catalog.db_app, name="db")
 app.add_typer(catalog.courses_app, name="courses")
 app.add_typer(catalog.roles_app, name="roles")
