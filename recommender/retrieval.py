@@ -31,6 +31,7 @@ from recommender.passages import DEFAULT_FIELDS, course_text
 Method = Literal["dense", "bm25", "hybrid", "rrf"]
 METHODS: tuple[Method, ...] = ("dense", "bm25", "hybrid", "rrf")
 Progress = Callable[[int], None]
+EncoderLoader = Callable[[str], Encoder]
 ENGLISH = "dense"
 MULTILINGUAL = "multilingual"
 _TOKEN = re.compile(r"\w+")
@@ -287,9 +288,11 @@ def build_searcher(
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
     index_kind: IndexKind = "auto",
+    encoder_loader: EncoderLoader = load_encoder,
 ) -> CourseSearcher:
-    """Encode every course (through the cache when given) and index it."""
-    encoders = load_encoders(config, cache)
+    """Encode every course (through the cache when given) and index it; `encoder_loader` may put the encoding
+    elsewhere (e.g. `embeddings.ray_encoder.ray_encoder_loader`)."""
+    encoders = load_encoders(config, cache, encoder_loader)
     searcher = CourseSearcher(
         config,
         encoders,
@@ -301,13 +304,15 @@ def build_searcher(
     return searcher
 
 
-def load_encoders(config: RetrievalConfig, cache: EmbeddingCache | None = None) -> dict[str, Encoder]:
+def load_encoders(
+    config: RetrievalConfig, cache: EmbeddingCache | None = None, encoder_loader: EncoderLoader = load_encoder
+) -> dict[str, Encoder]:
     names = {ENGLISH: config.encoder}
     if config.multilingual_encoder:
         names[MULTILINGUAL] = config.multilingual_encoder
     encoders: dict[str, Encoder] = {}
     for role, spec in names.items():
-        encoder = load_encoder(spec)
+        encoder = encoder_loader(spec)
         encoders[role] = CachedEncoder(encoder, cache) if cache is not None else encoder
     return encoders
 

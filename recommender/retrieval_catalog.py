@@ -9,10 +9,17 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from embeddings import EmbeddingCache, IndexManifest
+from embeddings import EmbeddingCache, IndexManifest, load_encoder
 from embeddings.index import IndexKind
 from models import catalog_fingerprint, list_courses, load_competency_model, session_scope
-from recommender.retrieval import CourseSearcher, Progress, RetrievalConfig, build_searcher, load_searcher
+from recommender.retrieval import (
+    CourseSearcher,
+    EncoderLoader,
+    Progress,
+    RetrievalConfig,
+    build_searcher,
+    load_searcher,
+)
 
 
 def index_path(home: Path) -> Path:
@@ -46,6 +53,7 @@ def build_course_index(
     config: RetrievalConfig = RetrievalConfig(),
     progress: Progress | None = None,
     index_kind: IndexKind = "auto",
+    encoder_loader: EncoderLoader = load_encoder,
 ) -> BuildReport:
     """Index every course in the database and save the index atomically under `home`. Passages whose text
     did not change since an earlier build come from the embedding cache."""
@@ -56,7 +64,7 @@ def build_course_index(
         fingerprint = catalog_fingerprint(session)
     cache = EmbeddingCache(cache_path(home))
     try:
-        searcher = build_searcher(courses, names, config, cache, progress, index_kind)
+        searcher = build_searcher(courses, names, config, cache, progress, index_kind, encoder_loader)
         path = index_path(home)
         manifest = searcher.save(path, fingerprint)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,3 +100,30 @@ def test_cli_recommend_batch_engine_ray_writes_the_same_parquet_as_local(synthet
         assert "200 learners" in result.output
 
     assert pq.read_table(outputs["ray"]).equals(pq.read_table(outputs["local"]))
+
+
+def test_index_build_on_ray_encodes_what_the_local_engine_encodes(synthetic, tmp_path: Path, monkeypatch):
+    import numpy as np
+
+    from embeddings import load_encoder
+    from embeddings.ray_encoder import RayPassageEncoder
+
+    texts = ["Noting and drafting on e-Office files", "GeM procurement for beginners", "Stress at work"] * 5
+    on_ray = RayPassageEncoder("minilm", actors=2, batch_size=4).encode_passages(texts)
+    np.testing.assert_allclose(on_ray, load_encoder("minilm").encode_passages(texts), atol=1e-5)
+
+    db, _ = synthetic
+    monkeypatch.setenv("DATABASE_URL", str(db.url))
+    runner = CliRunner()
+    found = {}
+    for name in ("local", "ray"):
+        monkeypatch.setenv("KARMAYOGI_HOME", str(tmp_path / name))
+        built = runner.invoke(app, ["index", "build", "--multilingual-encoder", "none", "--engine", name])
+        assert built.exit_code == 0, built.output
+        assert "indexed 150 courses" in built.output
+        query = ["search", "public procurement on GeM", "--json", "--multilingual-encoder", "none", "-k", "5"]
+        result = runner.invoke(app, query)
+        assert result.exit_code == 0, result.output
+        found[name] = json.loads(result.stdout)["results"]
+    assert [r["identifier"] for r in found["ray"]] == [r["identifier"] for r in found["local"]]
+    assert [r["score"] for r in found["ray"]] == pytest.approx([r["score"] for r in found["local"]], abs=1e-4)

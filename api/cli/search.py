@@ -11,6 +11,9 @@ import typer
 from rich.table import Table
 
 from api.cli.context import console, engine, print_json, progress_bar, reports_errors, settings
+from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, start_ray
+from embeddings import load_encoder
+from embeddings.ray_encoder import ray_encoder_loader
 from models import get_course, normalise_language, session_scope
 from recommender.retrieval import METHODS, CourseSearcher, RetrievalConfig, SearchFilters
 from recommender.retrieval_catalog import build_course_index, count_courses, open_course_searcher
@@ -42,14 +45,20 @@ def index_build(
     kind: Annotated[
         str, typer.Option("--kind", help="auto (exact up to 100k courses, IVF above), flat (exact) or ivf.")
     ] = "auto",
+    batch_engine: EngineOption = BatchEngine.local,
+    actors: ActorsOption = 2,
 ) -> None:
     """Encode every course and save the index under KARMAYOGI_HOME (unchanged texts come from the cache)."""
     if kind not in ("auto", "flat", "ivf"):
         raise typer.BadParameter("expected auto, flat or ivf", param_hint="--kind")
     config = _config(encoder, multilingual)
+    loader = load_encoder
+    if batch_engine is BatchEngine.ray:
+        start_ray()
+        loader = ray_encoder_loader(actors)
     total = count_courses(engine()) * (2 if config.multilingual_encoder else 1)
     with progress_bar("embedding courses", total) as advance:
-        report = build_course_index(engine(), settings().home, config, advance, kind)  # type: ignore[arg-type]
+        report = build_course_index(engine(), settings().home, config, advance, kind, loader)  # type: ignore[arg-type]
     console.print(
         f"indexed {report.count} courses in {report.seconds:.1f} s "
         f"({report.encoded} passages encoded, the rest from the cache) → {report.path}",
