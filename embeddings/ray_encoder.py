@@ -29,6 +29,10 @@ class RayPassageEncoder:
     """An `Encoder` whose passages are encoded by `actors` Ray actors (call `ray.init` first, or Ray starts a
     local instance). Queries, the model id and the dimension come from a local copy of the same encoder."""
 
+    # Each call runs one Ray Dataset, which starts its actor pool (and loads the model in every actor) once:
+    # the embedding cache should hand over all the passages it misses in one call, not in small batches.
+    passages_per_call = 1_000_000
+
     def __init__(self, spec: str, actors: int = 2, batch_size: int = 64, cpus_per_actor: float = 1.0) -> None:
         self.spec = spec
         self.local = load_encoder(spec)

@@ -313,7 +313,10 @@ def load_encoders(
     encoders: dict[str, Encoder] = {}
     for role, spec in names.items():
         encoder = encoder_loader(spec)
-        encoders[role] = CachedEncoder(encoder, cache) if cache is not None else encoder
+        # An encoder may want more passages per call than the cache's default batch (a Ray encoder starts its
+        # actor pool once per call).
+        per_call = getattr(encoder, "passages_per_call", 64)
+        encoders[role] = CachedEncoder(encoder, cache, batch_size=per_call) if cache is not None else encoder
     return encoders
 
 
