@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from huggingface_hub.utils import disable_progress_bars
 
 from api.cli import catalog, demo, insights, keys, recommend, search, serve, synth, translate
 from api.cli.context import engine, settings
@@ -20,6 +21,8 @@ def _read_configuration_afresh() -> None:
     # One process may run several invocations (tests, notebooks): each must see the environment as it is now.
     settings.cache_clear()
     engine.cache_clear()
+    # Long work has our own progress bars; the model loaders' bars for a sub-second load are noise.
+    disable_progress_bars()
 
 
 app.add_typer(catalog.db_app, name="db")
