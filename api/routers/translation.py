@@ -263,23 +263,8 @@ def export(
 
 
 def unit_out(unit: UnitView) -> UnitOut:
-    return UnitOut(
-        id=unit.id,
-        course_id=unit.course_id,
-        field=unit.field,
-        language=unit.language,
-        source_text=unit.source_text,
-        status=unit.status,  # type: ignore[arg-type]
-        engine=unit.engine,
-        memory_score=unit.memory_score,
-        draft=unit.draft,
-        edited=unit.edited,
-        text=unit.text,
-        flags=[FlagOut(**flag) for flag in unit.flags],
-        reviewer=unit.reviewer,
-        note=unit.note,
-        updated_at=unit.updated_at,
-    )
+    # UnitOut mirrors UnitView field for field (`text` is a property there), so pydantic reads it directly.
+    return UnitOut.model_validate(unit, from_attributes=True)
 
 
 def unit_detail(session: Session, unit: UnitView, glossary: Glossary) -> UnitDetail:
@@ -298,10 +283,7 @@ def unit_detail(session: Session, unit: UnitView, glossary: Glossary) -> UnitDet
         MemoryMatchOut(source=m.source, target=m.target, score=m.score)
         for m in memory_matches(session, unit.source_text, unit.language)
     ]
-    history = [
-        HistoryOut(at=h.at, action=h.action, status=h.status, text=h.text, actor=h.actor, note=h.note)
-        for h in unit.history
-    ]
+    history = [HistoryOut.model_validate(h, from_attributes=True) for h in unit.history]
     return UnitDetail(**unit_out(unit).model_dump(), history=history, terms=terms, memory_matches=matches)
 
 
