@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from translation.engines import Engine
+from translation.errors import EngineConfigError
 
 EngineKind = Literal["auto", "transformers", "ctranslate2"]
+Backend = Literal["transformers", "ctranslate2"]
 
 HOW_TO_CONFIGURE = (
     "no translation model is configured: set KARMAYOGI_MT_MODEL to a local model directory (or pass --model DIR); "
@@ -19,10 +21,15 @@ HOW_TO_CONFIGURE = (
 
 
 class TranslationSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KARMAYOGI_MT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KARMAYOGI_MT_", extra="ignore", populate_by_name=True)
 
     model: Path | None = Field(default=None, description="Local directory of a transformers or CTranslate2 model")
-    engine: EngineKind = Field(default="auto", description="auto: CTranslate2 when the directory holds model.bin")
+    # KARMAYOGI_MT_ENGINE is the earlier name, still read: `--engine` now means local or Ray for every batch command.
+    backend: EngineKind = Field(
+        default="auto",
+        validation_alias=AliasChoices("KARMAYOGI_MT_BACKEND", "KARMAYOGI_MT_ENGINE"),
+        description="auto: CTranslate2 when the directory holds model.bin",
+    )
     device: str = "cpu"
     beams: int = Field(default=4, ge=1)
     batch_size: int = Field(default=16, ge=1)
@@ -36,12 +43,29 @@ def load_engine(
     batch_size: int = 16,
 ) -> Engine:
     """A transformers or CTranslate2 engine for the model in `model_dir` (never downloads anything)."""
-    from translation.ct2 import CTranslate2Engine, is_ctranslate2_dir  # torch and friends load only here
+    from translation.ct2 import CTranslate2Engine  # torch and friends load only here
     from translation.seq2seq import Seq2SeqEngine
 
-    if kind == "ctranslate2" or (kind == "auto" and is_ctranslate2_dir(model_dir)):
+    if resolve_backend(model_dir, kind) == "ctranslate2":
         return CTranslate2Engine(model_dir, device=device, num_beams=beams, batch_size=batch_size)
     return Seq2SeqEngine(model_dir, device=device, num_beams=beams, batch_size=batch_size)
+
+
+def resolve_backend(model_dir: Path, kind: EngineKind = "auto") -> Backend:
+    """What `auto` means for this directory: CTranslate2 when it holds a converted model (model.bin)."""
+    if kind == "auto":
+        return "ctranslate2" if (Path(model_dir).expanduser() / "model.bin").is_file() else "transformers"
+    return kind
+
+
+def check_model_dir(model_dir: Path) -> Path:
+    model_dir = Path(model_dir).expanduser()
+    if not (model_dir / "config.json").is_file():
+        raise EngineConfigError(
+            f"{model_dir} is not a model directory (no config.json): give a local copy of a translation model, "
+            "e.g. from `karmayogi models fetch NAME --to DIR`"
+        )
+    return model_dir
 
 
 def configured_engine(settings: TranslationSettings | None = None) -> Engine | None:
@@ -49,4 +73,4 @@ def configured_engine(settings: TranslationSettings | None = None) -> Engine | N
     settings = settings or TranslationSettings()
     if settings.model is None:
         return None
-    return load_engine(settings.model, settings.engine, settings.device, settings.beams, settings.batch_size)
+    return load_engine(settings.model, settings.backend, settings.device, settings.beams, settings.batch_size)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import ctranslate2
 
+from translation.config import check_model_dir
 from translation.errors import EngineConfigError
 from translation.families import detect_family, indic_processor, postprocess, prepare, write_family
 from translation.languages import TranslationLanguage
-from translation.seq2seq import check_model_dir, load_tokenizer, needs_remote_code
+from translation.seq2seq import load_tokenizer, needs_remote_code
 
 TOKENIZER_FILES = (
     "tokenizer.json",

@@ -13,7 +13,7 @@ from translation.engines import Engine, MemoryEngine
 from translation.glossary import Glossary
 from translation.languages import TranslationLanguage, translation_language
 from translation.memory import TranslationMemory
-from translation.protect import protect, restore
+from translation.protect import Protected, protect, restore
 from translation.segments import Chunk, join_chunks, split_text
 
 
@@ -60,7 +60,7 @@ class TranslationPipeline:
     def translate(self, texts: Sequence[str]) -> list[Draft]:
         """One draft per text, with its QA flags."""
         items = [self._from_memory(text) for text in texts]
-        pending = [(item, pos) for item in items for pos, _ in _translatable(item) if pos not in item.done]
+        pending = _pending(items)
         if self.mt is not None and pending:
             translations = self._machine_translate([item.chunks[pos].text for item, pos in pending])
             for (item, position), translation in zip(pending, translations, strict=True):
@@ -68,6 +68,12 @@ class TranslationPipeline:
                     item.done[position] = translation
                     item.from_mt += 1
         return [self._draft(item) for item in items]
+
+    def machine_input(self, texts: Sequence[str]) -> list[str]:
+        """Exactly the protected segments that `translate(texts)` hands the MT engine, in one call and in order
+        (empty: no call). Engines that translate elsewhere ahead of time (translation.ray_mt) plan with it."""
+        items = [self._from_memory(text) for text in texts]
+        return [shielded.text for shielded in self._protect([item.chunks[pos].text for item, pos in _pending(items)])]
 
     def _from_memory(self, text: str) -> _Item:
         whole = self.memory.memory.lookup(text)
@@ -83,8 +89,7 @@ class TranslationPipeline:
 
     def _machine_translate(self, segments: list[str]) -> list[str | None]:
         assert self.mt is not None
-        keep = self.glossary.do_not_translate()
-        protected = [protect(segment, keep) for segment in segments]
+        protected = self._protect(segments)
         outputs = self.mt.translate([p.text for p in protected], self.source, self.target)
         native = self.target.script if self.native_digits else None
         results: list[str | None] = []
@@ -95,6 +100,10 @@ class TranslationPipeline:
             restored = restore(output, shielded.spans, native_digits=native).text
             results.append(self.glossary.apply(segment, restored, self.target.code))
         return results
+
+    def _protect(self, segments: list[str]) -> list[Protected]:
+        keep = self.glossary.do_not_translate()
+        return [protect(segment, keep) for segment in segments]
 
     def _draft(self, item: _Item) -> Draft:
         translatable = [pos for pos, _ in _translatable(item)]
@@ -121,6 +130,11 @@ class TranslationPipeline:
 
 def _translatable(item: _Item) -> list[tuple[int, Chunk]]:
     return [(pos, chunk) for pos, chunk in enumerate(item.chunks) if chunk.translate]
+
+
+def _pending(items: list[_Item]) -> list[tuple[_Item, int]]:
+    """(item, chunk position) of every sentence the memory did not translate: the MT engine's work."""
+    return [(item, pos) for item in items for pos, _ in _translatable(item) if pos not in item.done]
 
 
 def _engine_name(item: _Item, mt: Engine | None) -> str | None:

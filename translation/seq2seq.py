@@ -11,19 +11,10 @@ from typing import Any
 import torch
 from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
 
+from translation.config import check_model_dir
 from translation.errors import EngineConfigError
 from translation.families import detect_family, indic_processor, postprocess, prepare
 from translation.languages import TranslationLanguage
-
-
-def check_model_dir(model_dir: Path) -> Path:
-    model_dir = Path(model_dir).expanduser()
-    if not (model_dir / "config.json").is_file():
-        raise EngineConfigError(
-            f"{model_dir} is not a model directory (no config.json): give a local copy of a translation model, "
-            "e.g. from `karmayogi models fetch NAME --to DIR`"
-        )
-    return model_dir
 
 
 class Seq2SeqEngine:
