@@ -11,7 +11,7 @@ import hashlib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +24,10 @@ from models.tables import CourseRow, TranslationJobRow, TranslationUnitRow
 from translation.engines import Engine as MTEngine
 from translation.glossary import Glossary
 from translation.languages import SCRIPT_RANGES, TranslationLanguage, translation_language
+from translation.memory import TranslationMemory
 from translation.pipeline import Draft, TranslationPipeline
 from translation.review import flag_dict, record
+from translation.rounds import MTCall, RoundTranslator
 from translation.store import load_memory
 
 FIELDS = ("name", "description")
@@ -91,8 +93,12 @@ def run_translation_job(
     fuzzy_min_score: float | None = None,
     native_digits: bool = False,
     progress: Callable[[int], None] | None = None,
+    ahead: RoundTranslator | None = None,
 ) -> JobReport:
-    """Translate `fields` of the English courses (all, or `course_ids`) into `languages`."""
+    """Translate `fields` of the English courses (all, or `course_ids`) into `languages`.
+
+    With `ahead` (e.g. `translation.ray_mt.RayTranslator`) the machine translation of each round of batches is
+    done by it before the round's batches are written; `mt` is then not used."""
     targets = [translation_language(code) for code in languages]
     _check_fields(fields)
     params = {
@@ -101,30 +107,85 @@ def run_translation_job(
         "courses": sorted(course_ids) if course_ids else None,
     }
     report = JobReport(job_id="", languages=params["languages"], fields=list(fields))
-    report.engine = mt.name if mt else None
+    report.engine = ahead.name if ahead else mt.name if mt else None
     started = time.perf_counter()
     with session_scope(engine) as session:
         report.job_id, report.resumed = _start_job(session, params)
         items, report.not_english = _items(session, fields, course_ids)
     report.not_english *= len(targets)
     report.units = len(items) * len(targets) + report.not_english
-    glossary = glossary or Glossary()
-    for target in targets:
-        with session_scope(engine) as session:
-            memory = load_memory(session, target.code)
-        pipeline = TranslationPipeline(target.code, memory, mt, glossary, native_digits, fuzzy_min_score)
-        for start in range(0, len(items), batch_size):
-            batch = items[start : start + batch_size]
+    pipelines = _Pipelines(engine, glossary or Glossary(), native_digits, fuzzy_min_score)
+    batches = [
+        (target, items[start : start + batch_size]) for target in targets for start in range(0, len(items), batch_size)
+    ]
+    for round_ in _rounds(batches, ahead.round_units if ahead else 1):
+        round_mt = ahead.translate_calls(_planned_calls(engine, pipelines, round_)) if ahead else mt
+        for target, batch in round_:
+            pipeline = pipelines.get(target, round_mt)
             with session_scope(engine) as session:
                 _translate_batch(session, pipeline, target, batch, report)
                 report.seconds = time.perf_counter() - started
                 _save_report(session, report, finished=False)
             if progress is not None:
                 progress(len(batch))
+        pipelines.keep_only(round_[-1][0])
     report.seconds = time.perf_counter() - started
     with session_scope(engine) as session:
         _save_report(session, report, finished=True)
     return report
+
+
+_Batch = tuple[TranslationLanguage, list[_Item]]
+
+
+class _Pipelines:
+    """A pipeline per target language over its memory, loaded once when the job reaches the language."""
+
+    def __init__(self, engine: Engine, glossary: Glossary, native_digits: bool, fuzzy_min_score: float | None) -> None:
+        self.engine = engine
+        self.glossary = glossary
+        self.native_digits = native_digits
+        self.fuzzy_min_score = fuzzy_min_score
+        self.memories: dict[str, TranslationMemory] = {}
+
+    def get(self, target: TranslationLanguage, mt: MTEngine | None) -> TranslationPipeline:
+        if target.code not in self.memories:
+            with session_scope(self.engine) as session:
+                self.memories[target.code] = load_memory(session, target.code)
+        memory = self.memories[target.code]
+        return TranslationPipeline(target.code, memory, mt, self.glossary, self.native_digits, self.fuzzy_min_score)
+
+    def keep_only(self, target: TranslationLanguage) -> None:
+        """Batches come language by language: the languages before this one are finished."""
+        self.memories = {code: memory for code, memory in self.memories.items() if code == target.code}
+
+
+def _rounds(batches: list[_Batch], round_units: int) -> Iterator[list[_Batch]]:
+    """Consecutive batches holding at least `round_units` units (the last round may hold fewer)."""
+    round_: list[_Batch] = []
+    units = 0
+    for batch in batches:
+        round_.append(batch)
+        units += len(batch[1])
+        if units >= round_units:
+            yield round_
+            round_, units = [], 0
+    if round_:
+        yield round_
+
+
+def _planned_calls(engine: Engine, pipelines: _Pipelines, round_: list[_Batch]) -> list[MTCall]:
+    """The MT calls writing this round will make: per batch, the segments of its units still to do that the
+    memory cannot translate (nothing is written here)."""
+    calls = []
+    planned = [(target, batch, pipelines.get(target, None)) for target, batch in round_]
+    with session_scope(engine) as session:
+        for target, batch, pipeline in planned:
+            todo, _ = _todo(session, target, batch)
+            segments = pipeline.machine_input([item.text for item, _ in todo])
+            if segments:
+                calls.append(MTCall(pipeline.source.code, target.code, tuple(segments)))
+    return calls
 
 
 def _start_job(session: Session, params: dict[str, Any]) -> tuple[str, bool]:
@@ -161,7 +222,7 @@ def _items(session: Session, fields: Sequence[str], course_ids: Sequence[str] | 
             text = getattr(row, name) or ""
             if not text.strip():
                 continue
-            if not _is_english(text):
+            if not is_english(text):
                 not_english += 1
                 continue
             items.append(_Item(row.identifier, name, text, source_hash(text)))
@@ -173,7 +234,7 @@ def count_units(session: Session, fields: Sequence[str], course_ids: Sequence[st
     return len(_items(session, fields, course_ids)[0])
 
 
-def _is_english(text: str) -> bool:
+def is_english(text: str) -> bool:
     """The catalog holds courses written in Indian languages too; only English sources are translated."""
     letters = [ch for ch in text if ch.isalpha()]
     latin = SCRIPT_RANGES["Latn"]
@@ -183,6 +244,17 @@ def _is_english(text: str) -> bool:
 def _translate_batch(
     session: Session, pipeline: TranslationPipeline, target: TranslationLanguage, batch: list[_Item], report: JobReport
 ) -> None:
+    todo, up_to_date = _todo(session, target, batch)
+    report.already_done += up_to_date
+    drafts = pipeline.translate([item.text for item, _ in todo])
+    for (item, row), draft in zip(todo, drafts, strict=True):
+        _apply(session, target, item, row, draft, report)
+
+
+def _todo(
+    session: Session, target: TranslationLanguage, batch: list[_Item]
+) -> tuple[list[tuple[_Item, TranslationUnitRow | None]], int]:
+    """The batch's units that need (re)doing, with their rows where they exist, and how many are up to date."""
     existing = {
         (row.course_id, row.field): row
         for row in session.scalars(
@@ -193,15 +265,14 @@ def _translate_batch(
         )
     }
     todo = []
+    done = 0
     for item in batch:
         row = existing.get((item.course_id, item.field))
         if row is not None and row.source_hash == item.source_hash and row.status != "untranslated":
-            report.already_done += 1
+            done += 1
         else:
             todo.append((item, row))
-    drafts = pipeline.translate([item.text for item, _ in todo])
-    for (item, row), draft in zip(todo, drafts, strict=True):
-        _apply(session, target, item, row, draft, report)
+    return todo, done
 
 
 def _apply(
