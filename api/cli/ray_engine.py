@@ -16,6 +16,9 @@ from models import Learner
 if TYPE_CHECKING:
     from recommender.batch import BatchReport
     from recommender.recommend import Recommender
+    from translation import TranslationSettings
+    from translation.config import EngineKind
+    from translation.rounds import RoundTranslator
 
 
 class BatchEngine(StrEnum):
@@ -23,10 +26,30 @@ class BatchEngine(StrEnum):
     ray = "ray"
 
 
+MT_BACKENDS = ("auto", "transformers", "ctranslate2")
+
+
+def parse_batch_engine(value: str) -> BatchEngine:
+    """`--engine` used to choose `translate`'s MT backend: say where that choice went instead of just refusing."""
+    if isinstance(value, BatchEngine):
+        return value
+    if value in MT_BACKENDS:
+        raise typer.BadParameter(
+            f"{value!r} is a machine translation backend: `karmayogi translate` takes it as --backend {value}; "
+            "--engine is local or ray"
+        )
+    try:
+        return BatchEngine(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not one of local, ray") from None
+
+
 EngineOption = Annotated[
     BatchEngine,
     typer.Option(
         "--engine",
+        parser=parse_batch_engine,
+        metavar="[local|ray]",
         help="local: in this process (default). ray: Ray Data actors; joins the cluster named by RAY_ADDRESS, "
         "else starts a local Ray instance.",
     ),
@@ -76,3 +99,19 @@ def run_batch_ray(
     return run_batch_on_ray(
         recommender, learners, out, k=k, chunk_size=chunk_size, resume=resume, progress=progress, actors=actors
     )
+
+
+def ray_translator(model_dir: Path, backend: EngineKind, settings: TranslationSettings, actors: int) -> RoundTranslator:
+    """`translate --engine ray`: start or join Ray; the actors load the model with the job's MT settings."""
+    from translation.ray_mt import RayTranslator
+
+    translator = RayTranslator(
+        model_dir,
+        backend,
+        device=settings.device,
+        beams=settings.beams,
+        batch_size=settings.batch_size,
+        actors=actors,
+    )
+    start_ray()
+    return translator

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import typer
 from rich.table import Table
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors
+from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, ray_translator
 from models import session_scope
 from translation import (
     FIELDS,
@@ -27,7 +29,7 @@ from translation import (
     seed_memory,
     translation_language,
 )
-from translation.config import HOW_TO_CONFIGURE
+from translation.config import HOW_TO_CONFIGURE, EngineKind
 from translation.fetch import fetch_model
 from translation.jobs import count_units
 from translation.languages import parse_languages
@@ -40,6 +42,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 Format = Literal["xliff", "csv", "tmx"]
 
 
+class Backend(StrEnum):
+    auto = "auto"
+    transformers = "transformers"
+    ctranslate2 = "ctranslate2"
+
+
 @reports_errors
 def translate(
     langs: Annotated[str, typer.Option("--langs", help="Target languages: hi,ta,bn (igot: all portal ones).")],
@@ -48,9 +56,14 @@ def translate(
     model: Annotated[
         Path | None, typer.Option("--model", help="Local model directory (default: KARMAYOGI_MT_MODEL).")
     ] = None,
-    engine_kind: Annotated[
-        str, typer.Option("--engine", help="auto | transformers | ctranslate2 (auto: CTranslate2 if model.bin).")
-    ] = "auto",
+    backend: Annotated[
+        Backend | None,
+        typer.Option(
+            "--backend", help="MT backend (default: KARMAYOGI_MT_BACKEND, else auto: CTranslate2 if model.bin)."
+        ),
+    ] = None,
+    batch_engine: EngineOption = BatchEngine.local,
+    actors: ActorsOption = 2,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Units written per transaction.")] = 32,
     fuzzy: Annotated[
         float | None, typer.Option("--fuzzy", min=50, max=100, help="Accept memory matches at this score or more.")
@@ -66,13 +79,14 @@ def translate(
     course_ids = [c.strip() for c in courses.split(",") if c.strip()] if courses else None
     settings = TranslationSettings()
     model_dir = model or settings.model
-    if engine_kind not in ("auto", "transformers", "ctranslate2"):
-        raise typer.BadParameter("expected auto, transformers or ctranslate2", param_hint="--engine")
-    mt = (
-        load_engine(model_dir, engine_kind, settings.device, settings.beams, settings.batch_size)  # type: ignore[arg-type]
-        if model_dir
-        else None
-    )
+    kind = cast(EngineKind, backend.value) if backend else settings.backend
+    mt, ahead = None, None
+    if batch_engine is BatchEngine.ray:
+        if model_dir is None:
+            raise typer.BadParameter(f"Ray runs the model: {HOW_TO_CONFIGURE}", param_hint="--engine ray")
+        ahead = ray_translator(model_dir, kind, settings, actors)
+    elif model_dir:
+        mt = load_engine(model_dir, kind, settings.device, settings.beams, settings.batch_size)
     db = engine()
     with session_scope(db) as session:
         if seed:
@@ -93,12 +107,13 @@ def translate(
             fuzzy_min_score=fuzzy,
             native_digits=native_digits,
             progress=advance,
+            ahead=ahead,
         )
     if as_json:
         print_json(report.as_dict())
     else:
         print_report(report)
-    if mt is None and report.queued:
+    if mt is None and ahead is None and report.queued:
         errors.print(f"[yellow]note:[/] {report.queued} unit(s) queued for translators; {HOW_TO_CONFIGURE}")
 
 
