@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
 import bm25s
 import numpy as np
+import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from embeddings import (
@@ -345,8 +347,14 @@ def multilingual_passage(course: Course, chars: int) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """BM25's tokens: lower-cased words, English stopwords dropped (the setting the issue's baseline used)."""
-    return [token for token in _TOKEN.findall(text.casefold()) if token not in _STOPWORDS]
+    """BM25's tokens: lower-cased words, English stopwords dropped, Snowball-stemmed so that "programming" meets
+    "program" (+0.03 nDCG@10 for BM25 on the external benchmark: docs/search.md)."""
+    return _stemmer().stemWords([token for token in _TOKEN.findall(text.casefold()) if token not in _STOPWORDS])
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
 
 
 def detect_language(text: str) -> str:

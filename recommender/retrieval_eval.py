@@ -95,7 +95,7 @@ def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, l
     dense = searcher.dense(queries, DEPTH)
     bm25 = [searcher.lexical(query, DEPTH) for query in queries]
     runs: dict[str, list[Ranking]] = {
-        "BM25 (bm25s, English stopwords)": bm25,
+        "BM25 (bm25s, English stopwords, Snowball stems)": bm25,
         f"dense {config.encoder}": dense,
         f"RRF(BM25, {config.encoder})": [reciprocal_rank_fusion([d, b]) for d, b in zip(dense, bm25, strict=True)],
     }

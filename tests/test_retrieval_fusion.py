@@ -70,5 +70,6 @@ def test_query_language_detection_uses_the_bundled_model(query, language):
     assert detect_language(query) == language
 
 
-def test_bm25_tokens_drop_english_stopwords_and_case():
-    assert tokenize("The Basics of Noting and Drafting") == ["basics", "noting", "drafting"]
+def test_bm25_tokens_drop_english_stopwords_and_case_and_share_a_stem_across_word_forms():
+    assert tokenize("The Basics of Noting and Drafting") == ["basic", "note", "draft"]
+    assert tokenize("Programming") == tokenize("programs") == tokenize("PROGRAM")
