@@ -96,6 +96,96 @@ def test_a_crashed_local_run_resumes_on_ray_without_losing_or_repeating_learners
     assert out.read_bytes() == clean.read_bytes()
 
 
+def test_a_ray_run_killed_while_reading_its_next_round_resumes_after_the_rounds_it_wrote(synthetic, tmp_path: Path):
+    db, people = synthetic
+    with session_scope(db) as session:
+        recommender = Recommender(load_inputs(session))
+    out, clean = tmp_path / "resumed.jsonl", tmp_path / "clean.jsonl"
+
+    def crashing(skip: int) -> Iterator[Learner]:
+        for i, person in enumerate(people[skip:]):
+            if i == 130:  # inside the second round of 2 chunks of 50
+                raise RuntimeError("power cut")
+            yield person
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        run_batch_on_ray(recommender, crashing, out, k=5, chunk_size=50, round_chunks=2)
+    report = run_batch_on_ray(recommender, lambda skip: people[skip:], out, k=5, chunk_size=50, resume=True)
+
+    assert (report.skipped, report.learners) == (100, 100)
+    run_batch(recommender, lambda skip: people[skip:], clean, k=5, chunk_size=50)
+    assert out.read_bytes() == clean.read_bytes()
+
+
+class ReadOnce:
+    """A learner source that fails if anything iterates it a second time; it counts what it yields."""
+
+    def __init__(self, people: Sequence[Learner]) -> None:
+        self.people, self.iterated, self.yielded = people, 0, 0
+
+    def __iter__(self) -> Iterator[Learner]:
+        self.iterated += 1
+        if self.iterated > 1:
+            raise AssertionError("the learner source was read twice")
+        for person in self.people:
+            self.yielded += 1
+            yield person
+
+
+def test_a_ray_run_of_several_rounds_reads_its_source_once_and_writes_what_the_local_engine_writes(
+    synthetic, tmp_path: Path, monkeypatch
+):
+    import recommender.batch_ray as batch_ray
+
+    db, people = synthetic
+    with session_scope(db) as session:
+        recommender = Recommender(load_inputs(session))  # tags only: this test is about rounds
+    rounds: list[tuple[Any, int]] = []  # (the recommender's object reference, chunks) per round
+    rank = batch_ray.rank_chunks_on_ray
+
+    def recording(shared: Any, chunks: Sequence[Sequence[Learner]], *args: Any, **kwargs: Any) -> Any:
+        rounds.append((shared, len(chunks)))
+        return rank(shared, chunks, *args, **kwargs)
+
+    monkeypatch.setattr(batch_ray, "rank_chunks_on_ray", recording)
+    sources: list[ReadOnce] = []
+
+    def source(skip: int) -> ReadOnce:
+        sources.append(ReadOnce(people[skip:]))
+        return sources[-1]
+
+    local, distributed = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    run_batch(recommender, lambda skip: people[skip:], local, k=5, chunk_size=30)
+    report = run_batch_on_ray(recommender, source, distributed, k=5, chunk_size=30, round_chunks=3)
+
+    assert report.learners == 200
+    assert distributed.read_bytes() == local.read_bytes()
+    assert [chunks for _, chunks in rounds] == [3, 3, 1]  # 7 chunks of 30 (the last one of 20)
+    assert len({shared.hex() for shared, _ in rounds}) == 1  # the recommender was put into the object store once
+    assert len(sources) == 1 and (sources[0].iterated, sources[0].yielded) == (1, 200)
+
+
+def test_ray_results_out_of_step_with_the_learners_are_never_written(synthetic, tmp_path: Path, monkeypatch):
+    import recommender.batch_ray as batch_ray
+
+    db, people = synthetic
+    with session_scope(db) as session:
+        recommender = Recommender(load_inputs(session))
+
+    def swapped(shared: Any, chunks: Sequence[Sequence[Learner]], k: int, **_: Any) -> Iterator[Any]:
+        """Ranks locally, but hands the second and third chunk back in the wrong order."""
+        ranked = [([p.id for p in chunk], recommender.recommend_many(chunk, k)) for chunk in chunks]
+        ranked[1], ranked[2] = ranked[2], ranked[1]
+        yield from ranked
+
+    monkeypatch.setattr(batch_ray, "rank_chunks_on_ray", swapped)
+    out = tmp_path / "recs.jsonl"
+    with pytest.raises(RuntimeError, match="out of step"):
+        run_batch_on_ray(recommender, lambda skip: people[skip:], out, k=5, chunk_size=30, round_chunks=4)
+
+    assert [json.loads(line)["learner"] for line in out.read_text().splitlines()] == [p.id for p in people[:30]]
+
+
 def test_cli_recommend_batch_engine_ray_writes_the_same_parquet_as_local(synthetic, tmp_path: Path, monkeypatch):
     db, _ = synthetic
     monkeypatch.setenv("DATABASE_URL", str(db.url))
@@ -104,7 +194,7 @@ def test_cli_recommend_batch_engine_ray_writes_the_same_parquet_as_local(synthet
     outputs = {}
     for name in ("local", "ray"):
         outputs[name] = tmp_path / f"{name}.parquet"
-        options = ["--no-semantic", "--engine", name, "--chunk-size", "100"]
+        options = ["--no-semantic", "--engine", name, "--chunk-size", "40", "--round-chunks", "2"]
         result = runner.invoke(app, ["recommend-batch", "--out", str(outputs[name]), *options])
         assert result.exit_code == 0, result.output
         assert "200 learners" in result.output

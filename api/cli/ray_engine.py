@@ -91,13 +91,22 @@ def run_batch_ray(
     resume: bool,
     progress: Callable[[int], None] | None,
     actors: int,
+    round_chunks: int,
 ) -> BatchReport:
-    """`recommend-batch --engine ray`: start or join Ray, then rank on its actors."""
+    """`recommend-batch --engine ray`: start or join Ray, then rank on its actors a round of chunks at a time."""
     from recommender.batch_ray import run_batch_on_ray
 
     start_ray()
     return run_batch_on_ray(
-        recommender, learners, out, k=k, chunk_size=chunk_size, resume=resume, progress=progress, actors=actors
+        recommender,
+        learners,
+        out,
+        k=k,
+        chunk_size=chunk_size,
+        resume=resume,
+        progress=progress,
+        actors=actors,
+        round_chunks=round_chunks,
     )
 
 

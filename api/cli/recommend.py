@@ -28,6 +28,7 @@ from recommender.baselines import (
     tag_only_ranker,
 )
 from recommender.batch import read_learners_jsonl, run_batch
+from recommender.batch_ray import ROUND_CHUNKS
 from recommender.candidates import CourseMatcher
 from recommender.evaluation import evaluate, read_judged_set
 from recommender.gaps import GapAnalysis, ProfileError, inline_learner
@@ -204,6 +205,15 @@ def recommend_batch(
     semantic: SemanticOption = True,
     batch_engine: EngineOption = BatchEngine.local,
     actors: ActorsOption = 2,
+    round_chunks: Annotated[
+        int,
+        typer.Option(
+            "--round-chunks",
+            min=1,
+            help="With --engine ray: chunks the driver reads and sends to Ray at a time (its memory is about one "
+            "round).",
+        ),
+    ] = ROUND_CHUNKS,
 ) -> None:
     """Top-k for every learner, scored in vectorised chunks, written as JSONL or Parquet (resumable)."""
     db = engine()
@@ -215,7 +225,15 @@ def recommend_batch(
     with progress_bar("recommending", total) as advance:
         if batch_engine is BatchEngine.ray:
             report = run_batch_ray(
-                recommender, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=advance, actors=actors
+                recommender,
+                source,
+                out,
+                k=k,
+                chunk_size=chunk_size,
+                resume=resume,
+                progress=advance,
+                actors=actors,
+                round_chunks=round_chunks,
             )
         else:
             report = run_batch(recommender, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=advance)
