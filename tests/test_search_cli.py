@@ -114,7 +114,7 @@ def test_eval_retrieval_ignores_skills_at_ingest_and_prints_every_method(karmayo
     report = json.loads(result.stdout)
     assert report["queries"] == 4
     methods = {m["method"]: m["scores"]["all"] for m in report["methods"]}
-    assert {"BM25 (bm25s, English stopwords)", "dense minilm", "RRF(BM25, minilm)"} <= set(methods)
+    assert {"BM25 (bm25s, English stopwords, Snowball stems)", "dense minilm", "RRF(BM25, minilm)"} <= set(methods)
     assert any(name.endswith("(default)") for name in methods)
     assert all(0.0 <= s["nDCG@10"] <= 1.0 and set(s) == {"nDCG@10", "Recall@10", "MRR"} for s in methods.values())
     assert methods["dense minilm"]["nDCG@10"] > 0.6
