@@ -34,6 +34,7 @@ from pathlib import Path
 import httpx
 
 from api.auth import create_key
+from api.http_protocol import IMPORT_PATH as HTTP_PROTOCOL
 from models import ingest_file, make_engine, session_scope, upgrade
 from models.sample_data import LEARNERS_FILE, SAMPLE_FILES
 from recommender import build_course_index
@@ -83,6 +84,7 @@ def main() -> None:
     env.pop("DATABASE_URL", None)
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning"]
+    command += ["--http", HTTP_PROTOCOL]  # as `karmayogi serve` runs it
     server = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

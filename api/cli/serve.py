@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from api.cli.context import engine, reports_errors
+from api.http_protocol import IMPORT_PATH as HTTP_PROTOCOL
 from api.settings import ApiSettings
 
 
@@ -30,6 +31,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers or min(4, os.cpu_count() or 1),
+        http=HTTP_PROTOCOL,  # TCP_NODELAY on every connection: see api/http_protocol.py
         proxy_headers=True,
         server_header=False,
         log_level="info",
