@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers, move_problem_schemas
-from api.limits import BodyLimit
+from api.limits import BodyLimit, InFlightLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import catalog, health, insights, keys, recommendations, review, search, translation
 from api.services import Services, load_services
@@ -71,6 +71,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.include_router(insights.ui)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, bulk=settings.max_ingest_bytes)
+    app.add_middleware(InFlightLimit, limit=settings.max_in_flight)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 

@@ -24,6 +24,12 @@ class ApiSettings(Settings):
     semantic: bool = Field(
         default=True, description="Load the course search index (search, and text evidence for recommendations)"
     )
+    max_in_flight: int = Field(
+        default=10,
+        ge=1,
+        description="Requests inside the app at once per worker (the rest queue); keep it under the database "
+        "pool's 15 connections",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int | None = Field(default=None, ge=1, description="uvicorn worker processes; CPU count (max 4) if unset")

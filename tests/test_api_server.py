@@ -1,4 +1,4 @@
-"""The protocol `karmayogi serve` runs under uvicorn: Nagle's algorithm off on connections accepted from a
+"""How the service holds up under concurrent load: Nagle's algorithm off on connections accepted from a
 listening socket bound the way uvicorn's multi-worker supervisor binds it (proto 0)."""
 
 from __future__ import annotations
@@ -49,3 +49,42 @@ async def _accepted_nodelay(protocol_class: type[H11Protocol]) -> int:
 def test_connections_get_tcp_nodelay_even_from_a_socket_bound_like_uvicorns_workers(protocol_class, nodelay):
     # The plain protocol shows the problem this one exists for: Nagle left on, ~40 ms per keep-alive request.
     assert bool(asyncio.run(_accepted_nodelay(protocol_class))) is nodelay
+
+
+def _starved_requests(tmp_path, max_in_flight: int) -> list[int]:
+    """Eight concurrent API calls into an app whose database pool has one connection and whose thread pool has
+    two threads: the proportions of the 64-client load test (15 connections, 40 threads) scaled down."""
+    import anyio.to_thread
+    import httpx
+    from sqlalchemy import create_engine
+
+    from api.app import create_app
+    from models import upgrade
+    from tests.api_helpers import make_keys, make_services
+
+    url = f"sqlite:///{tmp_path / 'starved.db'}"
+    upgrade(create_engine(url))
+    engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=2)
+    keys = make_keys(engine)
+    app = create_app(services=make_services(engine, tmp_path, max_in_flight=max_in_flight))
+
+    async def calls() -> list[int]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500, as a client sees it
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=keys.header("portal")) as c:
+            responses = await asyncio.gather(*(c.get("/v1/competencies") for _ in range(8)))
+        return [response.status_code for response in responses]
+
+    try:
+        return asyncio.run(calls())
+    finally:
+        engine.dispose()
+
+
+def test_requests_beyond_the_database_pool_wait_their_turn_instead_of_starving_the_thread_pool(tmp_path):
+    assert _starved_requests(tmp_path, max_in_flight=1) == [200] * 8
+
+
+def test_without_the_in_flight_limit_the_same_requests_time_out_on_the_pool(tmp_path):
+    # What the limit prevents: threads waiting for the one connection hold the threads its holder needs.
+    assert 500 in _starved_requests(tmp_path, max_in_flight=100)
