@@ -7,17 +7,17 @@ import os
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
 from models import Learner
+from translation.config import EngineKind
 
 if TYPE_CHECKING:
     from recommender.batch import BatchReport
     from recommender.recommend import Recommender
     from translation import TranslationSettings
-    from translation.config import EngineKind
     from translation.rounds import RoundTranslator
 
 
@@ -26,7 +26,7 @@ class BatchEngine(StrEnum):
     ray = "ray"
 
 
-MT_BACKENDS = ("auto", "transformers", "ctranslate2")
+MT_BACKENDS: tuple[str, ...] = get_args(EngineKind)
 
 
 def parse_batch_engine(value: str) -> BatchEngine:
