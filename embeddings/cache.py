@@ -9,7 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.encoders import Encoder
+from embeddings.encoders import Encoder, TokenEncoder
+from embeddings.tokens import pack
+
+# Token matrices of a model are cached under its id with this suffix, beside its passage vectors.
+TOKENS_SUFFIX = "|tokens"
 
 Progress = Callable[[int], None]
 
@@ -33,7 +37,14 @@ class EmbeddingCache:
         self._db.commit()
 
     def get(self, model_id: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
+        return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in self.get_blobs(model_id, keys).items()}
+
+    def put(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        self.put_blobs(model_id, {key: np.asarray(v, dtype=np.float32).tobytes() for key, v in vectors.items()})
+
+    def get_blobs(self, model_id: str, keys: Sequence[str]) -> dict[str, bytes]:
+        """Raw stored values, for entries that are not one float32 vector (e.g. packed token matrices)."""
+        found: dict[str, bytes] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
@@ -43,14 +54,14 @@ class EmbeddingCache:
                 [model_id, *chunk],
             )
             for key, blob in rows:
-                found[key] = np.frombuffer(blob, dtype=np.float32)
+                found[key] = bytes(blob)
         return found
 
-    def put(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+    def put_blobs(self, model_id: str, blobs: dict[str, bytes]) -> None:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (model_id, text_hash, vector) VALUES (?, ?, ?)",
-                [(model_id, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in vectors.items()],
+                [(model_id, key, blob) for key, blob in blobs.items()],
             )
 
     def count(self, model_id: str | None = None) -> int:
@@ -102,3 +113,31 @@ class CachedEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack([known[key] for key in keys]).astype(np.float32)
+
+    @property
+    def has_tokens(self) -> bool:
+        return isinstance(self.encoder, TokenEncoder)
+
+    def encode_query_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self._token_encoder().encode_query_tokens(texts)
+
+    def encode_passage_tokens(self, texts: Sequence[str]) -> list[bytes]:
+        """Each passage's content-token vectors, packed (`embeddings.tokens.pack`) as the cache keeps them."""
+        encoder = self._token_encoder()
+        model_id = self.model_id + TOKENS_SUFFIX
+        keys = [text_key(text) for text in texts]
+        known = self.cache.get_blobs(model_id, keys)
+        missing = list(dict.fromkeys((key, text) for key, text in zip(keys, texts, strict=True) if key not in known))
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            matrices = encoder.encode_passage_tokens([text for _, text in batch])
+            fresh = {key: pack(matrix) for (key, _), matrix in zip(batch, matrices, strict=True)}
+            self.cache.put_blobs(model_id, fresh)
+            known.update(fresh)
+            self.encoded += len(batch)
+        return [known[key] for key in keys]
+
+    def _token_encoder(self) -> TokenEncoder:
+        if not isinstance(self.encoder, TokenEncoder):
+            raise TypeError(f"encoder {self.model_id} gives no token vectors")
+        return self.encoder

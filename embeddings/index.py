@@ -114,6 +114,22 @@ class VectorIndex:
             scores, found = self._search_all(queries, min(k, len(self.rows_)))
         return [self._pairs(s, f) for s, f in zip(scores, found, strict=True)]
 
+    def scores(self, queries: np.ndarray, identifiers: Sequence[str]) -> np.ndarray:
+        """Exact inner products of each query with each of these items, whatever the FAISS index type: an array
+        (queries, items), 0 for an identifier not in the index. Hybrid search standardises these per query."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        rows = np.fromiter((self.rows_.get(i, -1) for i in identifiers), dtype=np.int64, count=len(identifiers))
+        scores = np.zeros((len(queries), len(identifiers)), dtype=np.float32)
+        known = rows >= 0
+        live = self.vectors_[: len(self.identifiers_)]
+        if not known.any():
+            return scores
+        if known.sum() * 4 < len(live):
+            scores[:, known] = queries @ live[rows[known]].T
+        else:  # most of the index: one product with the whole matrix is cheaper than copying the rows out
+            scores[:, known] = (queries @ live.T)[:, rows[known]]
+        return scores
+
     def _search_all(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         assert self.faiss_ is not None
         if self.kind_ == "ivf":

@@ -15,8 +15,13 @@ from typing import Any
 import numpy as np
 
 from embeddings.index import VectorIndex
+from embeddings.tokens import TokenIndex
 
-FORMAT_VERSION = 1
+StoredIndex = VectorIndex | TokenIndex
+# Arrays of a token index in the file, after its name and a dot.
+_TOKEN_ARRAYS = ("lengths", "codes", "scales")
+
+FORMAT_VERSION = 2  # 2: sentence and token vectors beside the passage vectors
 REBUILD_HINT = "run `karmayogi index build` to rebuild it"
 
 
@@ -65,13 +70,20 @@ class IndexManifest:
             )
 
 
-def save_index(path: Path, indexes: dict[str, VectorIndex], manifest: IndexManifest, payload: dict[str, Any]) -> None:
-    """Write the named vector indexes, the manifest and a JSON payload to a temporary file beside `path`, then
-    rename it over `path`: a crash at any point leaves the previous index intact, all of it."""
+def save_index(path: Path, indexes: dict[str, StoredIndex], manifest: IndexManifest, payload: dict[str, Any]) -> None:
+    """Write the named vector (and token) indexes, the manifest and a JSON payload to a temporary file beside
+    `path`, then rename it over `path`: a crash at any point leaves the previous index intact, all of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     header: dict[str, Any] = {"manifest": asdict(manifest), "indexes": {}, "payload": payload}
     arrays: dict[str, np.ndarray] = {}
     for name, index in indexes.items():
+        if isinstance(index, TokenIndex):
+            tokens = index.state()
+            header["indexes"][name] = {"type": "tokens"} | {
+                key: value for key, value in tokens.items() if key not in _TOKEN_ARRAYS
+            }
+            arrays.update({f"{name}.{key}": np.asarray(tokens[key]) for key in _TOKEN_ARRAYS})
+            continue
         state = index.state()
         header["indexes"][name] = {key: value for key, value in state.items() if key not in ("vectors", "faiss")}
         arrays[f"{name}.vectors"] = np.asarray(state["vectors"], dtype=np.float32)
@@ -95,12 +107,16 @@ def read_manifest(path: Path) -> IndexManifest:
     return _read(path, with_arrays=False)[0]
 
 
-def load_index(path: Path) -> tuple[dict[str, VectorIndex], IndexManifest, dict[str, Any]]:
+def load_index(path: Path) -> tuple[dict[str, StoredIndex], IndexManifest, dict[str, Any]]:
     manifest, header, arrays = _read(path, with_arrays=True)
-    indexes: dict[str, VectorIndex] = {}
+    indexes: dict[str, StoredIndex] = {}
     try:
         for name, settings in header["indexes"].items():
             state: dict[str, object] = dict(settings)
+            if state.pop("type", "vectors") == "tokens":
+                state.update({key: arrays[f"{name}.{key}"] for key in _TOKEN_ARRAYS})
+                indexes[name] = TokenIndex.from_state(state)
+                continue
             state["vectors"] = arrays[f"{name}.vectors"]
             if f"{name}.faiss" in arrays:
                 state["faiss"] = arrays[f"{name}.faiss"]

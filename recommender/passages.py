@@ -1,10 +1,12 @@
-"""What the index reads for each course: one passage built from chosen fields (a measured choice: docs/search.md).
+"""What the index reads for each course: one passage built from chosen fields, and that passage's sentences
+(measured choices: docs/search.md).
 
-Splitting long descriptions into title-led chunks and scoring a course by its best chunk was measured too; it did
-not beat one passage per course (docs/search.md), so the simpler form stays."""
+A course is matched by its whole passage and, beside it, by its best sentence: one sentence that says exactly what
+a learner asked for is a strong sign even when the rest of a long description is about other things."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from models import Course
@@ -32,6 +34,16 @@ def course_text(
         if any(names):
             parts.append(_sentence("Competencies: " + ", ".join(name for name in names if name)))
     return " ".join(parts)
+
+
+# A sentence ends at ., ! or ? (or the Devanagari danda) followed by white space.
+_SENTENCE_END = re.compile(r"(?<=[.!?\u0964])\s+")
+
+
+def passage_segments(text: str) -> list[str]:
+    """The passage's sentences, in order; fragments of three characters or fewer are dropped (list markers)."""
+    segments = [part.strip() for part in _SENTENCE_END.split(text)]
+    return [segment for segment in segments if len(segment) > 3] or ([text.strip()] if text.strip() else [])
 
 
 def _sentence(text: str) -> str:

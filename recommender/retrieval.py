@@ -1,5 +1,6 @@
-"""Course search: a dense FAISS index, BM25 beside it, their fusion, and routing of non-English queries to the
-multilingual encoder. `CourseSearcher` is what the recommender and the CLI call."""
+"""Course search: dense FAISS indexes of whole passages and of their sentences, BM25 beside them, their fusion,
+a late-interaction rerank of the best candidates, and routing of non-English queries to the multilingual encoder.
+`CourseSearcher` is what the recommender and the CLI call."""
 
 from __future__ import annotations
 
@@ -20,15 +21,19 @@ from embeddings import (
     EmbeddingCache,
     Encoder,
     IndexManifest,
+    TokenEncoder,
+    TokenIndex,
     VectorIndex,
     load_encoder,
     load_index,
     save_index,
 )
 from embeddings.index import IndexKind
+from embeddings.store import IndexMismatchError, StoredIndex
+from embeddings.tokens import pack
 from models import Course
-from recommender.fusion import reciprocal_rank_fusion, zscore_fusion
-from recommender.passages import DEFAULT_FIELDS, course_text
+from recommender.fusion import reciprocal_rank_fusion
+from recommender.passages import DEFAULT_FIELDS, course_text, passage_segments
 
 Method = Literal["dense", "bm25", "hybrid", "rrf"]
 METHODS: tuple[Method, ...] = ("dense", "bm25", "hybrid", "rrf")
@@ -36,6 +41,12 @@ Progress = Callable[[int], None]
 EncoderLoader = Callable[[str], Encoder]
 ENGLISH = "dense"
 MULTILINGUAL = "multilingual"
+SEGMENTS = "segments"  # the English encoder's vectors of each passage's sentences
+TOKENS = "tokens"  # the English encoder's content-token vectors of each passage
+# A sentence's identifier in the segments index: the course's, this separator, its position in the passage.
+_SEGMENT_SEPARATOR = "\t"
+_SLICE = 64  # courses whose sentences (or tokens) are encoded together
+_STORED_NEIGHBOURS = 10  # kept per course: `neighbours` may be configured up to this many
 _TOKEN = re.compile(r"\w+")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 
@@ -54,6 +65,16 @@ class RetrievalConfig:
     # Weight of the multilingual index in an English query's hybrid: it is what lets an English query find a
     # course written only in Hindi or Tamil. 0 leaves English queries to the English encoder and BM25.
     multilingual_weight: float = 0.3
+    # Weight of a course's best-matching sentence (English encoder) in the hybrid; 0 builds no sentence index.
+    segment_weight: float = 0.5
+    # Weight of late interaction (MaxSim over content tokens) when it reranks the hybrid's best `candidates`
+    # courses; 0 stores no token vectors. Needs an encoder that gives token vectors (sentence-transformers).
+    token_weight: float = 1.0
+    # Score smoothing over the course graph: each course's fused score gains this weight times the mean fused
+    # score of its `neighbours` nearest courses (by passage vectors). Related courses tend to teach the same
+    # skills, so a course next to strong matches is likelier to be one. 0 turns it off.
+    neighbour_weight: float = 0.2
+    neighbours: int = 3
     candidates: int = 100
 
     def __post_init__(self) -> None:
@@ -61,6 +82,14 @@ class RetrievalConfig:
             raise ValueError(f"unknown retrieval method {self.method!r}: choose from {', '.join(METHODS)}")
         if self.candidates < 1:
             raise ValueError("candidates must be at least 1")
+        weights = {"bm25_weight": self.bm25_weight, "multilingual_weight": self.multilingual_weight}
+        weights |= {"segment_weight": self.segment_weight, "token_weight": self.token_weight}
+        weights |= {"neighbour_weight": self.neighbour_weight, "neighbours": self.neighbours}
+        negative = [name for name, value in weights.items() if value < 0]
+        if negative:
+            raise ValueError(f"{', '.join(negative)} must not be negative")
+        if self.neighbours > _STORED_NEIGHBOURS:
+            raise ValueError(f"neighbours: at most {_STORED_NEIGHBOURS} are kept per course")
 
 
 @dataclass(frozen=True)
@@ -115,13 +144,22 @@ class CourseSearcher:
         indexes: Mapping[str, VectorIndex],
         texts: Mapping[str, str],
         facts: Mapping[str, CourseFacts],
+        tokens: TokenIndex | None = None,
+        neighbours: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.config = config
         self.encoders = dict(encoders)
         self.indexes = dict(indexes)
         self.texts = dict(texts)
         self.facts = dict(facts)
-        self._bm25: tuple[bm25s.BM25, list[str]] | None = None
+        self.tokens = tokens
+        # Each course's nearest courses, computed on first use after a change (and stored with the index).
+        self._neighbours = {i: list(n) for i, n in neighbours.items()} if neighbours is not None else None
+        self._bm25: tuple[bm25s.BM25, dict[str, int]] | None = None
+        self._segments: dict[str, list[str]] = {}
+        if SEGMENTS in self.indexes:
+            for segment in self.indexes[SEGMENTS].identifiers:
+                self._segments.setdefault(segment.split(_SEGMENT_SEPARATOR, 1)[0], []).append(segment)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -179,19 +217,101 @@ class CourseSearcher:
             return self.dense(queries, k, allowed)
         if method == "bm25":
             return [self.lexical(query, k, allowed) for query in queries]
+        if method == "hybrid":
+            return self.hybrid(queries, k, allowed)
+        # rrf: the rank lists of the passage encoders and BM25, fused by rank alone.
         depth = max(k, self.config.candidates)
-        rankings = {
-            ENGLISH: self.dense(queries, depth, allowed),
-            "bm25": [self.lexical(query, depth, allowed) for query in queries],
-        }
-        weights = {ENGLISH: 1.0, "bm25": self.config.bm25_weight}
+        rankings = [self.dense(queries, depth, allowed), [self.lexical(query, depth, allowed) for query in queries]]
         if self.multilingual and self.config.multilingual_weight > 0:
-            rankings[MULTILINGUAL] = self.dense(queries, depth, allowed, MULTILINGUAL)
-            weights[MULTILINGUAL] = self.config.multilingual_weight
-        per_query = [{name: ranking[i] for name, ranking in rankings.items()} for i in range(len(queries))]
-        if method == "rrf":
-            return [reciprocal_rank_fusion(list(lists.values()))[:k] for lists in per_query]
-        return [zscore_fusion(lists, weights)[:k] for lists in per_query]
+            rankings.append(self.dense(queries, depth, allowed, MULTILINGUAL))
+        return [reciprocal_rank_fusion([ranking[i] for ranking in rankings])[:k] for i in range(len(queries))]
+
+    def hybrid(
+        self, queries: Sequence[str], k: int, allowed: Collection[str] | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """The default for English queries. Every allowed course gets each signal's exact score: passage cosine
+        (weight 1), BM25, the multilingual passage cosine and the best sentence's cosine; each is standardised
+        over the allowed courses and the weighted sum ranks them. Late interaction then reranks the best
+        `candidates`: both scores standardised over the candidates, MaxSim weighted by `token_weight`."""
+        pool = sorted(self.texts) if allowed is None else sorted(set(allowed) & self.texts.keys())
+        if not pool or k <= 0 or not queries:
+            return [[] for _ in queries]
+        config = self.config
+        vectors = self.embed(queries)
+        signals = {ENGLISH: (1.0, self.indexes[ENGLISH].scores(vectors, pool))}
+        if config.bm25_weight > 0:
+            signals["bm25"] = (config.bm25_weight, self._bm25_scores(queries, pool))
+        if self.multilingual and config.multilingual_weight > 0:
+            scores = self.indexes[MULTILINGUAL].scores(self.embed(queries, MULTILINGUAL), pool)
+            signals[MULTILINGUAL] = (config.multilingual_weight, scores)
+        if SEGMENTS in self.indexes and config.segment_weight > 0:
+            signals[SEGMENTS] = (config.segment_weight, self.best_segment_scores(vectors, pool))
+        fused = sum(weight * _standardised(scores) for weight, scores in signals.values())
+        assert isinstance(fused, np.ndarray)
+        if config.neighbour_weight > 0 and config.neighbours > 0:
+            fused = fused + config.neighbour_weight * self._neighbour_means(fused, pool)
+        depth = min(max(k, config.candidates), len(pool))
+        rerank = self.tokens is not None and config.token_weight > 0
+        query_tokens = self.query_tokens(queries) if rerank else None
+        results = []
+        for row, scores in enumerate(fused):
+            top = np.argpartition(-scores, depth - 1)[:depth]
+            final = scores[top]
+            if query_tokens is not None and self.tokens is not None:
+                maxsim = self.tokens.maxsim(query_tokens[row], [pool[j] for j in top])
+                final = _standardised(final) + config.token_weight * _standardised(maxsim)
+            order = np.lexsort((top, -final))[:k]
+            results.append([(pool[top[j]], float(final[j])) for j in order])
+        return results
+
+    def _neighbour_means(self, fused: np.ndarray, pool: Sequence[str]) -> np.ndarray:
+        """For each course in the pool, the mean fused score of its nearest courses that are in the pool too
+        (0, the pool's mean, when none is)."""
+        column = {identifier: n for n, identifier in enumerate(pool)}
+        neighbours = self.neighbours()
+        table = np.full((len(pool), self.config.neighbours), -1, dtype=np.int64)
+        for n, identifier in enumerate(pool):
+            near = [column[i] for i in neighbours.get(identifier, ())[: self.config.neighbours] if i in column]
+            table[n, : len(near)] = near
+        present = table >= 0
+        gathered = np.where(present, fused[:, np.where(present, table, 0)], 0.0)  # (queries, pool, neighbours)
+        return gathered.sum(axis=2) / np.maximum(present.sum(axis=1), 1)
+
+    def neighbours(self) -> dict[str, list[str]]:
+        """Each course's nearest other courses by passage cosine (exact for exact indexes), most similar first."""
+        if self._neighbours is None:
+            index = self.indexes[ENGLISH]
+            identifiers = index.identifiers
+            self._neighbours = {}
+            for start in range(0, len(identifiers), 4096):
+                some = identifiers[start : start + 4096]
+                found = index.search(np.stack([index.vector(i) for i in some]), _STORED_NEIGHBOURS + 1)
+                for identifier, ranking in zip(some, found, strict=True):
+                    near = [other for other, _ in ranking if other != identifier]
+                    self._neighbours[identifier] = near[:_STORED_NEIGHBOURS]
+        return self._neighbours
+
+    def _bm25_scores(self, queries: Sequence[str], pool: Sequence[str]) -> np.ndarray:
+        bm25, positions = self._lexical_index()
+        columns = np.fromiter((positions[i] for i in pool), dtype=np.int64, count=len(pool))
+        scores = np.zeros((len(queries), len(pool)), dtype=np.float32)
+        for row, query in enumerate(queries):
+            tokens = [token for token in tokenize(query) if token in bm25.vocab_dict]
+            if tokens:
+                scores[row] = bm25.get_scores(tokens)[columns]
+        return scores
+
+    def best_segment_scores(self, vectors: np.ndarray, pool: Sequence[str]) -> np.ndarray:
+        """Each course's best sentence cosine; -1 (the lowest a cosine can be) for a course without sentences."""
+        scores = np.full((len(vectors), len(pool)), -1.0, dtype=np.float32)
+        owners = [(n, self._segments[i]) for n, i in enumerate(pool) if self._segments.get(i)]
+        if not owners:
+            return scores
+        segments = [segment for _, own in owners for segment in own]
+        starts = np.cumsum([0] + [len(own) for _, own in owners[:-1]])
+        similarities = self.indexes[SEGMENTS].scores(vectors, segments)
+        scores[:, [n for n, _ in owners]] = np.maximum.reduceat(similarities, starts, axis=1)
+        return scores
 
     def dense(
         self, queries: Sequence[str], k: int, allowed: Collection[str] | None = None, index: str = ENGLISH
@@ -199,7 +319,8 @@ class CourseSearcher:
         return self.indexes[index].search(self.embed(queries, index), k, allowed)
 
     def lexical(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[tuple[str, float]]:
-        bm25, identifiers = self._lexical_index()
+        bm25, positions = self._lexical_index()
+        identifiers = list(positions)
         tokens = [token for token in tokenize(query) if token in bm25.vocab_dict]
         if not tokens:
             return []
@@ -215,6 +336,14 @@ class CourseSearcher:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(identifiers[j], float(scores[j])) for j in top]
+
+    def query_tokens(self, queries: Sequence[str]) -> list[np.ndarray]:
+        """Each query's content-token vectors from the English encoder, for late interaction."""
+        encoder = self.encoders[ENGLISH]
+        if isinstance(encoder, CachedEncoder):
+            return encoder.encode_query_tokens(queries)
+        assert isinstance(encoder, TokenEncoder)
+        return encoder.encode_query_tokens(queries)
 
     def embed(self, texts: Sequence[str], index: str = ENGLISH) -> np.ndarray:
         """Query vectors for arbitrary texts (e.g. a competency description), comparable with the index."""
@@ -232,13 +361,14 @@ class CourseSearcher:
             return None
         return {identifier for identifier, facts in self.facts.items() if filters.allows(facts)}
 
-    def _lexical_index(self) -> tuple[bm25s.BM25, list[str]]:
-        # Built on first use: a dense-only searcher never pays for it.
+    def _lexical_index(self) -> tuple[bm25s.BM25, dict[str, int]]:
+        """BM25 over the passages, and each course's column in its scores. Built on first use: a dense-only
+        searcher never pays for it."""
         if self._bm25 is None:
             identifiers = sorted(self.texts)
             bm25 = bm25s.BM25()
             bm25.index([tokenize(self.texts[i]) or ["\0"] for i in identifiers], show_progress=False)
-            self._bm25 = (bm25, identifiers)
+            self._bm25 = (bm25, {identifier: n for n, identifier in enumerate(identifiers)})
         return self._bm25
 
     # --- keeping the index current -----------------------------------------------------------------------------
@@ -251,17 +381,48 @@ class CourseSearcher:
         for name, encoder in self.encoders.items():
             vectors = _encode_passages(encoder, self._passages(name, courses, texts), progress)
             self.indexes[name].upsert(identifiers, vectors)
+        # Sentences and tokens in slices of courses, so that a progress bar moves while they are encoded.
+        for start in range(0, len(identifiers), _SLICE):
+            some, their_texts = identifiers[start : start + _SLICE], texts[start : start + _SLICE]
+            if SEGMENTS in self.indexes:
+                self._upsert_segments(some, their_texts)
+                _advance(progress, len(some))
+            if self.tokens is not None:
+                self.tokens.upsert_packed(some, _passage_tokens(self.encoders[ENGLISH], their_texts))
+                _advance(progress, len(some))
         self.texts.update(zip(identifiers, texts, strict=True))
+        self._neighbours = None
         self.facts.update((course.identifier, CourseFacts.of(course)) for course in courses)
         self._bm25 = None
 
+    def _upsert_segments(self, identifiers: Sequence[str], texts: Sequence[str]) -> None:
+        self.indexes[SEGMENTS].remove([s for identifier in identifiers for s in self._segments.pop(identifier, [])])
+        named = [
+            (f"{identifier}{_SEGMENT_SEPARATOR}{n}", segment)
+            for identifier, text in zip(identifiers, texts, strict=True)
+            for n, segment in enumerate(passage_segments(text))
+        ]
+        if not named:
+            return
+        vectors = _encode_passages(self.encoders[ENGLISH], [segment for _, segment in named], None)
+        self.indexes[SEGMENTS].upsert([name for name, _ in named], vectors)
+        for name, _ in named:
+            self._segments.setdefault(name.split(_SEGMENT_SEPARATOR, 1)[0], []).append(name)
+
     def remove_courses(self, identifiers: Collection[str]) -> int:
-        for index in self.indexes.values():
-            index.remove(identifiers)
+        segments = [segment for identifier in identifiers for segment in self._segments.pop(identifier, [])]
+        if SEGMENTS in self.indexes:
+            self.indexes[SEGMENTS].remove(segments)
+        if self.tokens is not None:
+            self.tokens.remove(identifiers)
+        for name, index in self.indexes.items():
+            if name != SEGMENTS:
+                index.remove(identifiers)
         removed = [identifier for identifier in identifiers if self.texts.pop(identifier, None) is not None]
         for identifier in removed:
             self.facts.pop(identifier, None)
         self._bm25 = None
+        self._neighbours = None
         return len(removed)
 
     def _passages(self, index: str, courses: Sequence[Course], texts: Sequence[str]) -> list[str]:
@@ -271,15 +432,20 @@ class CourseSearcher:
 
     # --- persistence ------------------------------------------------------------------------------------------
     def save(self, path: Path, catalog_fingerprint: str) -> IndexManifest:
+        stored: dict[str, StoredIndex] = dict(self.indexes)
+        if self.tokens is not None:
+            stored[TOKENS] = self.tokens
         manifest = IndexManifest(
             encoders={name: encoder.model_id for name, encoder in self.encoders.items()},
-            dimensions={name: index.dimension for name, index in self.indexes.items()},
+            dimensions={name: index.dimension for name, index in stored.items()},
             count=len(self.texts),
             catalog_fingerprint=catalog_fingerprint,
             settings=asdict(self.config) | {"index_kinds": {n: i.kind_ for n, i in self.indexes.items()}},
         )
         payload = {"texts": self.texts, "facts": {i: asdict(f) for i, f in self.facts.items()}}
-        save_index(path, self.indexes, manifest, payload)
+        if self.config.neighbour_weight > 0:
+            payload["neighbours"] = self.neighbours()
+        save_index(path, stored, manifest, payload)
         return manifest
 
 
@@ -295,13 +461,12 @@ def build_searcher(
     """Encode every course (through the cache when given) and index it; `encoder_loader` may put the encoding
     elsewhere (e.g. `embeddings.ray_encoder.ray_encoder_loader`)."""
     encoders = load_encoders(config, cache, encoder_loader)
-    searcher = CourseSearcher(
-        config,
-        encoders,
-        {name: VectorIndex(encoder.dimension, kind=index_kind) for name, encoder in encoders.items()},
-        {},
-        {},
-    )
+    indexes = {name: VectorIndex(encoder.dimension, kind=index_kind) for name, encoder in encoders.items()}
+    english = encoders[ENGLISH]
+    if config.segment_weight > 0:
+        indexes[SEGMENTS] = VectorIndex(english.dimension, kind=index_kind)
+    tokens = TokenIndex(english.dimension) if config.token_weight > 0 and gives_tokens(english) else None
+    searcher = CourseSearcher(config, encoders, indexes, {}, {}, tokens)
     searcher.upsert_courses(courses, competency_names, progress)
     return searcher
 
@@ -334,9 +499,26 @@ def load_searcher(
     encoders = load_encoders(config, cache)
     manifest.check({name: encoder.model_id for name, encoder in encoders.items()}, catalog_fingerprint, path)
     facts = {identifier: CourseFacts(**values) for identifier, values in payload["facts"].items()}
-    # An index built with a multilingual part still serves a configuration without one: that part stays unused.
-    used = {name: index for name, index in indexes.items() if name in encoders}
-    return CourseSearcher(config, encoders, used, payload["texts"], facts)
+    wanted = {SEGMENTS: config.segment_weight > 0, TOKENS: config.token_weight > 0 and gives_tokens(encoders[ENGLISH])}
+    missing = [name for name, needed in wanted.items() if needed and name not in indexes]
+    if missing:
+        raise IndexMismatchError(
+            f"the index at {path} was built without {' and '.join(missing)} vectors, which this configuration "
+            "uses: run `karmayogi index build` to rebuild it"
+        )
+    # An index built with more parts still serves a configuration with fewer: those parts stay unused.
+    used = {name: index for name, index in indexes.items() if name in encoders or (name == SEGMENTS and wanted[name])}
+    tokens = indexes.get(TOKENS) if wanted[TOKENS] else None
+    vector_indexes = {name: index for name, index in used.items() if isinstance(index, VectorIndex)}
+    return CourseSearcher(
+        config,
+        encoders,
+        vector_indexes,
+        payload["texts"],
+        facts,
+        tokens if isinstance(tokens, TokenIndex) else None,
+        payload.get("neighbours"),
+    )
 
 
 def multilingual_passage(course: Course, chars: int) -> str:
@@ -368,6 +550,40 @@ def detect_language(text: str) -> str:
 
     found = detect(" ".join(text.split()), model="lite", k=1)
     return str(found[0]["lang"]) if found else "en"
+
+
+def encoding_passes(config: RetrievalConfig) -> int:
+    """How many times building an index reports each course to its progress callback: once per encoder, once for
+    its sentences, once for its tokens (assuming an encoder that gives token vectors)."""
+    passes = 1 + bool(config.multilingual_encoder) + (config.segment_weight > 0) + (config.token_weight > 0)
+    return int(passes)
+
+
+def _advance(progress: Progress | None, count: int) -> None:
+    if progress is not None:
+        progress(count)
+
+
+def gives_tokens(encoder: Encoder) -> bool:
+    """Whether late interaction can use this encoder (a sentence-transformers model, cached or not)."""
+    if isinstance(encoder, CachedEncoder):
+        return encoder.has_tokens
+    return isinstance(encoder, TokenEncoder)
+
+
+def _passage_tokens(encoder: Encoder, texts: Sequence[str]) -> list[bytes]:
+    if isinstance(encoder, CachedEncoder):
+        return encoder.encode_passage_tokens(texts)
+    assert isinstance(encoder, TokenEncoder)
+    return [pack(matrix) for matrix in encoder.encode_passage_tokens(texts)]
+
+
+def _standardised(scores: np.ndarray) -> np.ndarray:
+    """Mean 0 and deviation 1 along the last axis (a constant row stays 0): makes signals of different scales
+    addable."""
+    scores = np.asarray(scores, dtype=np.float64)
+    spread = scores.std(axis=-1, keepdims=True)
+    return (scores - scores.mean(axis=-1, keepdims=True)) / np.where(spread > 1e-12, spread, 1.0)
 
 
 def _encode_passages(encoder: Encoder, texts: list[str], progress: Progress | None) -> np.ndarray:

@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ir_measures
+import numpy as np
 from ir_measures import RR, R, nDCG
 
 from models import ingest_file, list_courses, make_engine, session_scope, upgrade
 from recommender.fusion import reciprocal_rank_fusion, zscore_fusion
-from recommender.retrieval import ENGLISH, MULTILINGUAL, CourseSearcher, RetrievalConfig, build_searcher
+from recommender.retrieval import (
+    ENGLISH,
+    MULTILINGUAL,
+    SEGMENTS,
+    CourseSearcher,
+    RetrievalConfig,
+    build_searcher,
+)
 
 MEASURES = {"nDCG@10": nDCG @ 10, "Recall@10": R @ 10, "MRR": RR}
 DEPTH = 100
@@ -90,7 +98,8 @@ def scratch_searcher(
 
 
 def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, list[Ranking]]:
-    """Every retrieval method the project offers, each a ranking per query (same order as `queries`)."""
+    """Every retrieval method the project offers, each a ranking per query (same order as `queries`): each
+    signal alone, the earlier fusions of passage signals, and last the default hybrid exactly as `search` runs it."""
     config = searcher.config
     dense = searcher.dense(queries, DEPTH)
     bm25 = [searcher.lexical(query, DEPTH) for query in queries]
@@ -100,25 +109,46 @@ def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, l
         f"RRF(BM25, {config.encoder})": [reciprocal_rank_fusion([d, b]) for d, b in zip(dense, bm25, strict=True)],
     }
     weights = {ENGLISH: 1.0, "bm25": config.bm25_weight, MULTILINGUAL: config.multilingual_weight}
-    hybrid = f"z-fusion {config.encoder} + {config.bm25_weight:g}·BM25"
-    runs[hybrid] = [zscore_fusion({ENGLISH: d, "bm25": b}, weights) for d, b in zip(dense, bm25, strict=True)]
+    passages = f"z-fusion {config.encoder} + {config.bm25_weight:g}·BM25"
+    runs[passages] = [zscore_fusion({ENGLISH: d, "bm25": b}, weights) for d, b in zip(dense, bm25, strict=True)]
     if searcher.multilingual:
         e5 = searcher.dense(queries, DEPTH, index=MULTILINGUAL)
         runs[f"dense {config.multilingual_encoder} (title + {config.multilingual_chars} chars)"] = e5
-        runs[f"z-fusion {config.encoder} + {config.multilingual_encoder}"] = [
-            zscore_fusion({ENGLISH: d, MULTILINGUAL: m}, {}) for d, m in zip(dense, e5, strict=True)
-        ]
         runs[f"RRF(BM25, {config.encoder}, {config.multilingual_encoder})"] = [
             reciprocal_rank_fusion([d, b, m]) for d, b, m in zip(dense, bm25, e5, strict=True)
         ]
-        runs[f"{hybrid} + {config.multilingual_weight:g}·{config.multilingual_encoder}"] = [
+        passages += f" + {config.multilingual_weight:g}·{config.multilingual_encoder}"
+        runs[passages] = [
             zscore_fusion({ENGLISH: d, "bm25": b, MULTILINGUAL: m}, weights)
             for d, b, m in zip(dense, bm25, e5, strict=True)
         ]
-    # The row of the configuration `karmayogi search` uses by default is marked.
-    default = list(runs)[-1] if searcher.multilingual and config.multilingual_weight > 0 else hybrid
-    runs[default + " (default)"] = runs.pop(default)
+    if SEGMENTS in searcher.indexes:
+        runs[f"{config.encoder}, best sentence"] = _best_sentence_runs(searcher, queries)
+    if searcher.tokens is not None:
+        runs[f"{config.encoder}, late interaction (MaxSim over tokens)"] = _late_interaction_runs(searcher, queries)
+    default = "hybrid: " + passages.removeprefix("z-fusion ")
+    if SEGMENTS in searcher.indexes and config.segment_weight > 0:
+        default += f" + {config.segment_weight:g}·best sentence"
+    if searcher.tokens is not None and config.token_weight > 0:
+        default += f", MaxSim rerank of {config.candidates} (×{config.token_weight:g})"
+    runs[default + " (default)"] = searcher.hybrid(queries, DEPTH)
     return runs
+
+
+def _best_sentence_runs(searcher: CourseSearcher, queries: Sequence[str]) -> list[Ranking]:
+    pool = sorted(searcher.texts)
+    return [_ranking(pool, row) for row in searcher.best_segment_scores(searcher.embed(queries), pool)]
+
+
+def _late_interaction_runs(searcher: CourseSearcher, queries: Sequence[str]) -> list[Ranking]:
+    assert searcher.tokens is not None
+    pool = sorted(searcher.texts)
+    return [_ranking(pool, searcher.tokens.maxsim(tokens, pool)) for tokens in searcher.query_tokens(queries)]
+
+
+def _ranking(pool: Sequence[str], scores: np.ndarray) -> Ranking:
+    top = np.argsort(-scores, kind="stable")[:DEPTH]
+    return [(pool[j], float(scores[j])) for j in top]
 
 
 def score_runs(runs: dict[str, list[Ranking]], judgements: Judgements) -> list[MethodScores]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from embeddings import CachedEncoder, EmbeddingCache
+from embeddings import CachedEncoder, EmbeddingCache, TokenIndex
 from models import Course, list_courses, load_competency_model, session_scope
 from recommender import CourseSearcher, RetrievalConfig, SearchFilters, build_searcher, detect_language
 from recommender.retrieval import MULTILINGUAL
@@ -89,15 +89,17 @@ def test_filters_restrict_results_without_losing_the_best_match(searcher, catalo
 
 def test_updating_one_course_re_embeds_one_text_per_encoder_and_search_follows(searcher, catalog, tmp_path: Path):
     courses, names = catalog
-    own = CourseSearcher(searcher.config, searcher.encoders, {}, {}, {})  # shares the warm encoders and cache
-    own.indexes = {name: type(index)(index.dimension) for name, index in searcher.indexes.items()}
+    fresh = {name: type(index)(index.dimension) for name, index in searcher.indexes.items()}
+    tokens = TokenIndex(searcher.indexes["dense"].dimension)
+    own = CourseSearcher(searcher.config, searcher.encoders, fresh, {}, {}, tokens)  # warm encoders and cache
     own.upsert_courses(courses, names)
     before = {name: encoder.encoded for name, encoder in own.encoders.items() if isinstance(encoder, CachedEncoder)}
     course = next(c for c in courses if c.name == TARGETS["stress"])
     edited = course.model_copy(update={"description": "Beekeeping and honey production for farmer groups."})
     own.upsert_courses([edited], names)
     after = {name: encoder.encoded for name, encoder in own.encoders.items() if isinstance(encoder, CachedEncoder)}
-    assert {name: after[name] - before[name] for name in after} == {"dense": 1, MULTILINGUAL: 1}
+    # English: the passage, its one changed sentence (the title's is cached) and its tokens; multilingual: one.
+    assert {name: after[name] - before[name] for name in after} == {"dense": 3, MULTILINGUAL: 1}
     assert own.search("beekeeping and honey", 1)[0][0] == course.identifier
     assert own.remove_courses([course.identifier]) == 1
     assert course.identifier not in [i for i, _ in own.search("beekeeping and honey", 36)]

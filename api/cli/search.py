@@ -15,7 +15,7 @@ from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, start_ra
 from embeddings import load_encoder
 from embeddings.ray_encoder import ray_encoder_loader
 from models import get_course, normalise_language, session_scope
-from recommender.retrieval import METHODS, CourseSearcher, RetrievalConfig, SearchFilters
+from recommender.retrieval import METHODS, CourseSearcher, RetrievalConfig, SearchFilters, encoding_passes
 from recommender.retrieval_catalog import build_course_index, count_courses, open_course_searcher
 from recommender.retrieval_eval import evaluate_retrieval
 
@@ -56,12 +56,12 @@ def index_build(
     if batch_engine is BatchEngine.ray:
         start_ray()
         loader = ray_encoder_loader(actors)
-    total = count_courses(engine()) * (2 if config.multilingual_encoder else 1)
+    total = count_courses(engine()) * encoding_passes(config)
     with progress_bar("embedding courses", total) as advance:
         report = build_course_index(engine(), settings().home, config, advance, kind, loader)  # type: ignore[arg-type]
     console.print(
         f"indexed {report.count} courses in {report.seconds:.1f} s "
-        f"({report.encoded} passages encoded, the rest from the cache) → {report.path}",
+        f"({report.encoded} texts encoded: passages, sentences and tokens; the rest from the cache) → {report.path}",
         highlight=False,
     )
 
@@ -144,7 +144,7 @@ def eval_retrieval(
     """nDCG@10, Recall@10 and MRR of every retrieval method on an external catalog with skill tags."""
     config = _config(encoder, multilingual)
     total = sum(1 for line in courses.open(encoding="utf-8") if line.strip())
-    with progress_bar("embedding courses", total * (2 if config.multilingual_encoder else 1)) as advance:
+    with progress_bar("embedding courses", total * encoding_passes(config)) as advance:
         judgements, results = evaluate_retrieval(courses, config, min_courses, advance)
     if as_json:
         print_json({"queries": len(judgements.relevant), "methods": [r.__dict__ for r in results]})
