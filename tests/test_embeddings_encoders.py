@@ -98,3 +98,19 @@ def test_the_cache_re_embeds_only_changed_texts_across_processes(minilm, tmp_pat
     assert np.allclose(revectors[[0, 2]], vectors[[0, 2]])
     assert not np.allclose(revectors[1], vectors[1])
     assert EmbeddingCache(path).count(minilm.model_id) == 4
+
+
+def test_token_vectors_keep_content_words_only_and_are_cached(minilm, tmp_path: Path):
+    tokenizer = minilm.model.tokenizer
+    [query] = minilm.encode_query_tokens(["the basics of noting and drafting"])
+    # "the", "of" and "and" are stopwords, [CLS]/[SEP] special: what is left is the word pieces of three words.
+    content = [piece for word in ("basics", "noting", "drafting") for piece in tokenizer.tokenize(word)]
+    assert query.shape == (len(content), minilm.dimension)
+    assert np.allclose(np.linalg.norm(query, axis=1), 1.0, atol=1e-5)
+    assert minilm.encode_passage_tokens(["the, of; and."])[0].shape == (0, minilm.dimension)
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    cached = CachedEncoder(minilm, cache)
+    first = cached.encode_passage_tokens(["Noting and drafting", "Cyber hygiene"])
+    again = CachedEncoder(minilm, cache).encode_passage_tokens(["Cyber hygiene"])
+    assert cached.encoded == 2 and again == first[1:]
+    assert cached.has_tokens and not CachedEncoder(load_encoder("e5"), cache).has_tokens

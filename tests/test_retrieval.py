@@ -3,15 +3,17 @@ single-course updates, and the matcher the recommender calls."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from embeddings import CachedEncoder, EmbeddingCache, TokenIndex
+from embeddings import CachedEncoder, EmbeddingCache, IndexMismatchError, TokenIndex
 from models import Course, list_courses, load_competency_model, session_scope
 from recommender import CourseSearcher, RetrievalConfig, SearchFilters, build_searcher, detect_language
-from recommender.retrieval import MULTILINGUAL
+from recommender.passages import passage_segments
+from recommender.retrieval import MULTILINGUAL, SEGMENTS, load_searcher
 
 pytestmark = pytest.mark.slow
 
@@ -119,3 +121,45 @@ def test_the_embedding_cache_is_keyed_by_model(searcher, tmp_path: Path):
         assert isinstance(encoder, CachedEncoder)
         CachedEncoder(encoder.encoder, cache).encode_passages(["Office procedure"])
     assert cache.count() == 2
+
+
+def test_a_saved_index_searches_exactly_as_built_and_an_index_without_token_vectors_is_refused(
+    searcher, tmp_path: Path
+):
+    path = tmp_path / "courses.npz"
+    searcher.save(path, "fingerprint")
+    loaded = load_searcher(path, searcher.config, "fingerprint")
+    assert loaded.tokens is not None and loaded._neighbours == searcher.neighbours()
+    queries = ["basics of noting and drafting on files", "managing stress", "सूचना का अधिकार"]
+    assert loaded.search_many(queries, 5) == searcher.search_many(queries, 5)
+    without = CourseSearcher(
+        replace(searcher.config, token_weight=0), searcher.encoders, searcher.indexes, searcher.texts, searcher.facts
+    )
+    without.save(path, "fingerprint")
+    with pytest.raises(IndexMismatchError, match=r"without tokens vectors.*karmayogi index build"):
+        load_searcher(path, searcher.config, "fingerprint")
+    assert load_searcher(path, replace(searcher.config, token_weight=0), "fingerprint").tokens is None
+
+
+def test_each_course_keeps_its_nearest_courses_and_its_sentences_follow_updates(searcher, catalog):
+    courses, names = catalog
+    neighbours = searcher.neighbours()
+    assert set(neighbours) == {c.identifier for c in courses}
+    assert all(len(near) == 10 and identifier not in near for identifier, near in neighbours.items())
+    first = courses[0].identifier
+    cosines = [
+        float(searcher.indexes["dense"].vector(first) @ searcher.indexes["dense"].vector(i)) for i in neighbours[first]
+    ]
+    assert cosines == sorted(cosines, reverse=True)
+    own = CourseSearcher(searcher.config, searcher.encoders, {}, {}, {}, TokenIndex(384))
+    own.indexes = {name: type(index)(index.dimension) for name, index in searcher.indexes.items()}
+    own.upsert_courses(courses, names)
+    course = courses[1]
+    before = len(own.indexes[SEGMENTS])
+    own.upsert_courses([course.model_copy(update={"description": "One. Two sentences here. And three!"})], names)
+    sentences = [i for i in own.indexes[SEGMENTS].identifiers if i.startswith(course.identifier + "\t")]
+    assert len(sentences) == len(passage_segments(own.texts[course.identifier]))
+    assert own._neighbours is None  # recomputed on the next search
+    assert own.remove_courses([course.identifier]) == 1
+    assert len(own.indexes[SEGMENTS]) == before - len(passage_segments(searcher.texts[course.identifier]))
+    assert course.identifier not in own.tokens and course.identifier not in own.neighbours()
