@@ -381,9 +381,11 @@ class CourseSearcher:
         for name, encoder in self.encoders.items():
             vectors = _encode_passages(encoder, self._passages(name, courses, texts), progress)
             self.indexes[name].upsert(identifiers, vectors)
-        # Sentences and tokens in slices of courses, so that a progress bar moves while they are encoded.
-        for start in range(0, len(identifiers), _SLICE):
-            some, their_texts = identifiers[start : start + _SLICE], texts[start : start + _SLICE]
+        # Sentences and tokens in slices of courses, so that a progress bar moves while they are encoded (one slice
+        # for an encoder that wants everything in one call, such as a Ray pool that loads the model per call).
+        step = _slice_size(self.encoders[ENGLISH])
+        for start in range(0, len(identifiers), step):
+            some, their_texts = identifiers[start : start + step], texts[start : start + step]
             if SEGMENTS in self.indexes:
                 self._upsert_segments(some, their_texts)
                 _advance(progress, len(some))
@@ -557,6 +559,11 @@ def encoding_passes(config: RetrievalConfig) -> int:
     its sentences, once for its tokens (assuming an encoder that gives token vectors)."""
     passes = 1 + bool(config.multilingual_encoder) + (config.segment_weight > 0) + (config.token_weight > 0)
     return int(passes)
+
+
+def _slice_size(encoder: Encoder) -> int:
+    inner = encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
+    return max(_SLICE, int(getattr(inner, "passages_per_call", _SLICE)))
 
 
 def _advance(progress: Progress | None, count: int) -> None:

@@ -129,6 +129,8 @@ def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, l
     default = "hybrid: " + passages.removeprefix("z-fusion ")
     if SEGMENTS in searcher.indexes and config.segment_weight > 0:
         default += f" + {config.segment_weight:g}·best sentence"
+    if config.neighbour_weight > 0 and config.neighbours > 0:
+        default += f" + {config.neighbour_weight:g}·{config.neighbours} nearest courses"
     if searcher.tokens is not None and config.token_weight > 0:
         default += f", MaxSim rerank of {config.candidates} (×{config.token_weight:g})"
     runs[default + " (default)"] = searcher.hybrid(queries, DEPTH)
