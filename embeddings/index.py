@@ -117,9 +117,16 @@ class VectorIndex:
     def scores(self, queries: np.ndarray, identifiers: Sequence[str]) -> np.ndarray:
         """Exact inner products of each query with each of these items, whatever the FAISS index type: an array
         (queries, items), 0 for an identifier not in the index. Hybrid search standardises these per query."""
+        return self.scores_at(queries, self.rows_of(identifiers))
+
+    def rows_of(self, identifiers: Sequence[str]) -> np.ndarray:
+        """The items' rows (-1 for an unknown identifier), valid until the next `build`, `upsert` or `remove`:
+        a caller that scores the same items often keeps these instead of looking identifiers up each time."""
+        return np.fromiter((self.rows_.get(i, -1) for i in identifiers), dtype=np.int64, count=len(identifiers))
+
+    def scores_at(self, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        rows = np.fromiter((self.rows_.get(i, -1) for i in identifiers), dtype=np.int64, count=len(identifiers))
-        scores = np.zeros((len(queries), len(identifiers)), dtype=np.float32)
+        scores = np.zeros((len(queries), len(rows)), dtype=np.float32)
         known = rows >= 0
         live = self.vectors_[: len(self.identifiers_)]
         if not known.any():

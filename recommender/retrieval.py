@@ -131,6 +131,21 @@ class CourseFacts:
         return cls(list(course.languages), list(course.organisations), course.primary_category, course.duration_seconds)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where the courses of one search pool sit in each index, looked up once: the hybrid scores every course of
+    the pool, and identifier lookups per query would cost more than the arithmetic on a large catalog."""
+
+    pool: list[str]
+    rows: dict[str, np.ndarray]  # per vector index: each pool course's row
+    bm25_columns: np.ndarray
+    segment_rows: np.ndarray  # the pool's sentences, grouped by course, in pool order
+    segment_starts: np.ndarray  # where each course's group starts in `segment_rows`
+    with_segments: np.ndarray  # the pool positions of the courses that have sentences
+    neighbours: np.ndarray  # (pool, stored neighbours): pool positions, -1 where outside the pool
+    smoothing: bool  # whether `neighbours` was filled in
+
+
 class CourseSearcher:
     """A loaded course index: `search(query, k, filters)` returns [(identifier, score), ...], best first.
 
@@ -157,6 +172,7 @@ class CourseSearcher:
         self._neighbours = {i: list(n) for i, n in neighbours.items()} if neighbours is not None else None
         self._bm25: tuple[bm25s.BM25, dict[str, int]] | None = None
         self._segments: dict[str, list[str]] = {}
+        self._full_layout: _Layout | None = None
         if SEGMENTS in self.indexes:
             for segment in self.indexes[SEGMENTS].identifiers:
                 self._segments.setdefault(segment.split(_SEGMENT_SEPARATOR, 1)[0], []).append(segment)
@@ -233,23 +249,24 @@ class CourseSearcher:
         (weight 1), BM25, the multilingual passage cosine and the best sentence's cosine; each is standardised
         over the allowed courses and the weighted sum ranks them. Late interaction then reranks the best
         `candidates`: both scores standardised over the candidates, MaxSim weighted by `token_weight`."""
-        pool = sorted(self.texts) if allowed is None else sorted(set(allowed) & self.texts.keys())
+        layout = self._layout(allowed)
+        pool = layout.pool
         if not pool or k <= 0 or not queries:
             return [[] for _ in queries]
         config = self.config
         vectors = self.embed(queries)
-        signals = {ENGLISH: (1.0, self.indexes[ENGLISH].scores(vectors, pool))}
+        signals = {ENGLISH: (1.0, self.indexes[ENGLISH].scores_at(vectors, layout.rows[ENGLISH]))}
         if config.bm25_weight > 0:
-            signals["bm25"] = (config.bm25_weight, self._bm25_scores(queries, pool))
+            signals["bm25"] = (config.bm25_weight, self._bm25_scores(queries, layout.bm25_columns))
         if self.multilingual and config.multilingual_weight > 0:
-            scores = self.indexes[MULTILINGUAL].scores(self.embed(queries, MULTILINGUAL), pool)
+            scores = self.indexes[MULTILINGUAL].scores_at(self.embed(queries, MULTILINGUAL), layout.rows[MULTILINGUAL])
             signals[MULTILINGUAL] = (config.multilingual_weight, scores)
         if SEGMENTS in self.indexes and config.segment_weight > 0:
-            signals[SEGMENTS] = (config.segment_weight, self.best_segment_scores(vectors, pool))
+            signals[SEGMENTS] = (config.segment_weight, self._best_segment_scores(vectors, layout))
         fused = sum(weight * _standardised(scores) for weight, scores in signals.values())
         assert isinstance(fused, np.ndarray)
         if config.neighbour_weight > 0 and config.neighbours > 0:
-            fused = fused + config.neighbour_weight * self._neighbour_means(fused, pool)
+            fused = fused + config.neighbour_weight * _neighbour_means(fused, layout.neighbours[:, : config.neighbours])
         depth = min(max(k, config.candidates), len(pool))
         rerank = self.tokens is not None and config.token_weight > 0
         query_tokens = self.query_tokens(queries) if rerank else None
@@ -264,18 +281,36 @@ class CourseSearcher:
             results.append([(pool[top[j]], float(final[j])) for j in order])
         return results
 
-    def _neighbour_means(self, fused: np.ndarray, pool: Sequence[str]) -> np.ndarray:
-        """For each course in the pool, the mean fused score of its nearest courses that are in the pool too
-        (0, the pool's mean, when none is)."""
+    def _layout(self, allowed: Collection[str] | None) -> _Layout:
+        if allowed is None:
+            # Rebuilt when the courses change, or when smoothing is turned on after a layout without neighbours.
+            if self._full_layout is None or (self.config.neighbour_weight > 0) != self._full_layout.smoothing:
+                self._full_layout = self._new_layout(sorted(self.texts))
+            return self._full_layout
+        return self._new_layout(sorted(set(allowed) & self.texts.keys()))
+
+    def _new_layout(self, pool: list[str]) -> _Layout:
         column = {identifier: n for n, identifier in enumerate(pool)}
-        neighbours = self.neighbours()
-        table = np.full((len(pool), self.config.neighbours), -1, dtype=np.int64)
-        for n, identifier in enumerate(pool):
-            near = [column[i] for i in neighbours.get(identifier, ())[: self.config.neighbours] if i in column]
-            table[n, : len(near)] = near
-        present = table >= 0
-        gathered = np.where(present, fused[:, np.where(present, table, 0)], 0.0)  # (queries, pool, neighbours)
-        return gathered.sum(axis=2) / np.maximum(present.sum(axis=1), 1)
+        _, positions = self._lexical_index()
+        owners = [(n, self._segments[i]) for n, i in enumerate(pool) if self._segments.get(i)]
+        segments = [segment for _, own in owners for segment in own]
+        segment_rows = self.indexes[SEGMENTS].rows_of(segments) if SEGMENTS in self.indexes else np.zeros(0, int)
+        neighbours = np.full((len(pool), _STORED_NEIGHBOURS), -1, dtype=np.int64)
+        if self.config.neighbour_weight > 0:
+            near_all = self.neighbours()
+            for n, identifier in enumerate(pool):
+                near = [column[i] for i in near_all.get(identifier, ()) if i in column]
+                neighbours[n, : len(near)] = near
+        return _Layout(
+            pool=pool,
+            rows={name: index.rows_of(pool) for name, index in self.indexes.items() if name != SEGMENTS},
+            bm25_columns=np.fromiter((positions[i] for i in pool), dtype=np.int64, count=len(pool)),
+            segment_rows=segment_rows,
+            segment_starts=np.cumsum([0] + [len(own) for _, own in owners[:-1]]).astype(np.int64),
+            with_segments=np.array([n for n, _ in owners], dtype=np.int64),
+            neighbours=neighbours,
+            smoothing=self.config.neighbour_weight > 0,
+        )
 
     def neighbours(self) -> dict[str, list[str]]:
         """Each course's nearest other courses by passage cosine (exact for exact indexes), most similar first."""
@@ -291,10 +326,9 @@ class CourseSearcher:
                     self._neighbours[identifier] = near[:_STORED_NEIGHBOURS]
         return self._neighbours
 
-    def _bm25_scores(self, queries: Sequence[str], pool: Sequence[str]) -> np.ndarray:
-        bm25, positions = self._lexical_index()
-        columns = np.fromiter((positions[i] for i in pool), dtype=np.int64, count=len(pool))
-        scores = np.zeros((len(queries), len(pool)), dtype=np.float32)
+    def _bm25_scores(self, queries: Sequence[str], columns: np.ndarray) -> np.ndarray:
+        bm25, _ = self._lexical_index()
+        scores = np.zeros((len(queries), len(columns)), dtype=np.float32)
         for row, query in enumerate(queries):
             tokens = [token for token in tokenize(query) if token in bm25.vocab_dict]
             if tokens:
@@ -303,14 +337,14 @@ class CourseSearcher:
 
     def best_segment_scores(self, vectors: np.ndarray, pool: Sequence[str]) -> np.ndarray:
         """Each course's best sentence cosine; -1 (the lowest a cosine can be) for a course without sentences."""
-        scores = np.full((len(vectors), len(pool)), -1.0, dtype=np.float32)
-        owners = [(n, self._segments[i]) for n, i in enumerate(pool) if self._segments.get(i)]
-        if not owners:
+        return self._best_segment_scores(vectors, self._new_layout(list(pool)))
+
+    def _best_segment_scores(self, vectors: np.ndarray, layout: _Layout) -> np.ndarray:
+        scores = np.full((len(vectors), len(layout.pool)), -1.0, dtype=np.float32)
+        if len(layout.with_segments) == 0:
             return scores
-        segments = [segment for _, own in owners for segment in own]
-        starts = np.cumsum([0] + [len(own) for _, own in owners[:-1]])
-        similarities = self.indexes[SEGMENTS].scores(vectors, segments)
-        scores[:, [n for n, _ in owners]] = np.maximum.reduceat(similarities, starts, axis=1)
+        similarities = self.indexes[SEGMENTS].scores_at(vectors, layout.segment_rows)
+        scores[:, layout.with_segments] = np.maximum.reduceat(similarities, layout.segment_starts, axis=1)
         return scores
 
     def dense(
@@ -394,6 +428,7 @@ class CourseSearcher:
                 _advance(progress, len(some))
         self.texts.update(zip(identifiers, texts, strict=True))
         self._neighbours = None
+        self._full_layout = None
         self.facts.update((course.identifier, CourseFacts.of(course)) for course in courses)
         self._bm25 = None
 
@@ -425,6 +460,7 @@ class CourseSearcher:
             self.facts.pop(identifier, None)
         self._bm25 = None
         self._neighbours = None
+        self._full_layout = None
         return len(removed)
 
     def _passages(self, index: str, courses: Sequence[Course], texts: Sequence[str]) -> list[str]:
@@ -559,6 +595,14 @@ def encoding_passes(config: RetrievalConfig) -> int:
     its sentences, once for its tokens (assuming an encoder that gives token vectors)."""
     passes = 1 + bool(config.multilingual_encoder) + (config.segment_weight > 0) + (config.token_weight > 0)
     return int(passes)
+
+
+def _neighbour_means(fused: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """For each pool course, the mean fused score of its nearest courses in the pool (`table` holds their pool
+    positions, -1 for none); 0, the pool's mean, when none is in the pool."""
+    present = table >= 0
+    gathered = np.where(present, fused[:, np.where(present, table, 0)], 0.0)  # (queries, pool, neighbours)
+    return gathered.sum(axis=2) / np.maximum(present.sum(axis=1), 1)
 
 
 def _slice_size(encoder: Encoder) -> int:

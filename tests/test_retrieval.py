@@ -163,3 +163,11 @@ def test_each_course_keeps_its_nearest_courses_and_its_sentences_follow_updates(
     assert own.remove_courses([course.identifier]) == 1
     assert len(own.indexes[SEGMENTS]) == before - len(passage_segments(searcher.texts[course.identifier]))
     assert course.identifier not in own.tokens and course.identifier not in own.neighbours()
+
+
+def test_a_filter_that_allows_every_course_changes_nothing(searcher, catalog):
+    languages = {language for course in catalog[0] for language in course.languages}
+    everyone = SearchFilters(languages=frozenset(languages))
+    assert len(searcher.allowed(everyone)) == len(catalog[0])
+    for query in ("stress at the workplace", "buying on the government e-marketplace"):
+        assert searcher.search(query, 8, everyone) == searcher.search(query, 8)
