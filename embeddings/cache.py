@@ -141,3 +141,27 @@ class CachedEncoder:
         if not isinstance(self.encoder, TokenEncoder):
             raise TypeError(f"encoder {self.model_id} gives no token vectors")
         return self.encoder
+
+
+def gives_tokens(encoder: Encoder) -> bool:
+    """Whether late interaction can use this encoder (a sentence-transformers model, cached or not)."""
+    if isinstance(encoder, CachedEncoder):
+        return encoder.has_tokens
+    return isinstance(encoder, TokenEncoder)
+
+
+def query_token_vectors(encoder: Encoder, queries: Sequence[str]) -> list[np.ndarray]:
+    if isinstance(encoder, CachedEncoder):
+        return encoder.encode_query_tokens(queries)
+    if not isinstance(encoder, TokenEncoder):
+        raise TypeError(f"encoder {encoder.model_id} gives no token vectors")
+    return encoder.encode_query_tokens(queries)
+
+
+def passage_token_blobs(encoder: Encoder, texts: Sequence[str]) -> list[bytes]:
+    """Each passage's content-token vectors, packed (`embeddings.tokens.pack`); through the cache when cached."""
+    if isinstance(encoder, CachedEncoder):
+        return encoder.encode_passage_tokens(texts)
+    if not isinstance(encoder, TokenEncoder):
+        raise TypeError(f"encoder {encoder.model_id} gives no token vectors")
+    return [pack(matrix) for matrix in encoder.encode_passage_tokens(texts)]

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 import bm25s
 import numpy as np
@@ -22,22 +21,34 @@ from embeddings import (
     EmbeddingCache,
     Encoder,
     IndexManifest,
-    TokenEncoder,
     TokenIndex,
     VectorIndex,
     load_encoder,
     load_index,
     save_index,
 )
+from embeddings.cache import gives_tokens, passage_token_blobs, query_token_vectors
 from embeddings.index import IndexKind
 from embeddings.store import IndexMismatchError, StoredIndex
-from embeddings.tokens import pack
 from models import Course
 from recommender.fusion import reciprocal_rank_fusion
-from recommender.passages import DEFAULT_FIELDS, course_text, passage_segments
+from recommender.hybrid import (
+    PoolLayout,
+    best_sentence_scores,
+    nearest_courses,
+    neighbour_means,
+    neighbour_table,
+    standardised,
+)
+from recommender.passages import course_text, passage_segments
+from recommender.retrieval_config import (
+    STORED_NEIGHBOURS,
+    CourseFacts,
+    Method,
+    RetrievalConfig,
+    SearchFilters,
+)
 
-Method = Literal["dense", "bm25", "hybrid", "rrf"]
-METHODS: tuple[Method, ...] = ("dense", "bm25", "hybrid", "rrf")
 Progress = Callable[[int], None]
 EncoderLoader = Callable[[str], Encoder]
 ENGLISH = "dense"
@@ -52,104 +63,8 @@ _SLICE = 64  # courses whose sentences (or tokens) are encoded together
 # right after a numpy product. One BLAS thread during a search removes that (a shared setting: a concurrent
 # search that restores it early only costs speed, never correctness).
 _BLAS = ThreadpoolController()
-_STORED_NEIGHBOURS = 10  # kept per course: `neighbours` may be configured up to this many
 _TOKEN = re.compile(r"\w+")
 _STOPWORDS = frozenset(STOPWORDS_EN)
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    """How courses are indexed and searched. The defaults are the measured best (docs/search.md)."""
-
-    encoder: str = "minilm"
-    multilingual_encoder: str | None = "e5"
-    fields: tuple[str, ...] = DEFAULT_FIELDS
-    # The 4-bit E5 engine is slow on long texts, and the title with the description's start carries the topic.
-    multilingual_chars: int = 300
-    method: Method = "hybrid"
-    bm25_weight: float = 0.3
-    # Weight of the multilingual index in an English query's hybrid: it is what lets an English query find a
-    # course written only in Hindi or Tamil. 0 leaves English queries to the English encoder and BM25.
-    multilingual_weight: float = 0.3
-    # Weight of a course's best-matching sentence (English encoder) in the hybrid; 0 builds no sentence index.
-    segment_weight: float = 0.5
-    # Weight of late interaction (MaxSim over content tokens) when it reranks the hybrid's best `candidates`
-    # courses; 0 stores no token vectors. Needs an encoder that gives token vectors (sentence-transformers).
-    token_weight: float = 1.0
-    # Score smoothing over the course graph: each course's fused score gains this weight times the mean fused
-    # score of its `neighbours` nearest courses (by passage vectors). Related courses tend to teach the same
-    # skills, so a course next to strong matches is likelier to be one. 0 turns it off.
-    neighbour_weight: float = 0.2
-    neighbours: int = 3
-    candidates: int = 100
-
-    def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"unknown retrieval method {self.method!r}: choose from {', '.join(METHODS)}")
-        if self.candidates < 1:
-            raise ValueError("candidates must be at least 1")
-        weights = {"bm25_weight": self.bm25_weight, "multilingual_weight": self.multilingual_weight}
-        weights |= {"segment_weight": self.segment_weight, "token_weight": self.token_weight}
-        weights |= {"neighbour_weight": self.neighbour_weight, "neighbours": self.neighbours}
-        negative = [name for name, value in weights.items() if value < 0]
-        if negative:
-            raise ValueError(f"{', '.join(negative)} must not be negative")
-        if self.neighbours > _STORED_NEIGHBOURS:
-            raise ValueError(f"neighbours: at most {_STORED_NEIGHBOURS} are kept per course")
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """Restricts results; an empty field restricts nothing. Providers and categories match case-insensitively."""
-
-    languages: frozenset[str] = frozenset()
-    providers: frozenset[str] = frozenset()
-    categories: frozenset[str] = frozenset()
-    max_duration_seconds: int | None = None
-
-    def is_empty(self) -> bool:
-        return not (self.languages or self.providers or self.categories or self.max_duration_seconds is not None)
-
-    def allows(self, facts: CourseFacts) -> bool:
-        if self.languages and not self.languages & set(facts.languages):
-            return False
-        if self.providers and not {p.casefold() for p in self.providers} & {o.casefold() for o in facts.organisations}:
-            return False
-        if self.categories and facts.category.casefold() not in {c.casefold() for c in self.categories}:
-            return False
-        return not (
-            self.max_duration_seconds is not None
-            and (facts.duration_seconds is None or facts.duration_seconds > self.max_duration_seconds)
-        )
-
-
-@dataclass(frozen=True)
-class CourseFacts:
-    """What filters look at, kept in the index so that a search needs no database round trip."""
-
-    languages: list[str] = field(default_factory=lambda: ["en"])
-    organisations: list[str] = field(default_factory=list)
-    category: str = "Course"
-    duration_seconds: int | None = None
-
-    @classmethod
-    def of(cls, course: Course) -> CourseFacts:
-        return cls(list(course.languages), list(course.organisations), course.primary_category, course.duration_seconds)
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """Where the courses of one search pool sit in each index, looked up once: the hybrid scores every course of
-    the pool, and identifier lookups per query would cost more than the arithmetic on a large catalog."""
-
-    pool: list[str]
-    rows: dict[str, np.ndarray]  # per vector index: each pool course's row
-    bm25_columns: np.ndarray
-    segment_rows: np.ndarray  # the pool's sentences, grouped by course, in pool order
-    segment_starts: np.ndarray  # where each course's group starts in `segment_rows`
-    with_segments: np.ndarray  # the pool positions of the courses that have sentences
-    neighbours: np.ndarray  # (pool, stored neighbours): pool positions, -1 where outside the pool
-    smoothing: bool  # whether `neighbours` was filled in
 
 
 class CourseSearcher:
@@ -178,7 +93,7 @@ class CourseSearcher:
         self._neighbours = {i: list(n) for i, n in neighbours.items()} if neighbours is not None else None
         self._bm25: tuple[bm25s.BM25, dict[str, int]] | None = None
         self._segments: dict[str, list[str]] = {}
-        self._full_layout: _Layout | None = None
+        self._full_layout: PoolLayout | None = None
         if SEGMENTS in self.indexes:
             for segment in self.indexes[SEGMENTS].identifiers:
                 self._segments.setdefault(segment.split(_SEGMENT_SEPARATOR, 1)[0], []).append(segment)
@@ -272,11 +187,11 @@ class CourseSearcher:
             scores = self.indexes[MULTILINGUAL].scores_at(self.embed(queries, MULTILINGUAL), layout.rows[MULTILINGUAL])
             signals[MULTILINGUAL] = (config.multilingual_weight, scores)
         if SEGMENTS in self.indexes and config.segment_weight > 0:
-            signals[SEGMENTS] = (config.segment_weight, self._best_segment_scores(vectors, layout))
-        fused = sum(weight * _standardised(scores) for weight, scores in signals.values())
+            signals[SEGMENTS] = (config.segment_weight, best_sentence_scores(self.indexes[SEGMENTS], vectors, layout))
+        fused = sum(weight * standardised(scores) for weight, scores in signals.values())
         assert isinstance(fused, np.ndarray)
         if config.neighbour_weight > 0 and config.neighbours > 0:
-            fused = fused + config.neighbour_weight * _neighbour_means(fused, layout.neighbours[:, : config.neighbours])
+            fused = fused + config.neighbour_weight * neighbour_means(fused, layout.neighbours[:, : config.neighbours])
         depth = min(max(k, config.candidates), len(pool))
         rerank = self.tokens is not None and config.token_weight > 0
         query_tokens = self.query_tokens(queries) if rerank else None
@@ -286,12 +201,12 @@ class CourseSearcher:
             final = scores[top]
             if query_tokens is not None and self.tokens is not None:
                 maxsim = self.tokens.maxsim(query_tokens[row], [pool[j] for j in top])
-                final = _standardised(final) + config.token_weight * _standardised(maxsim)
+                final = standardised(final) + config.token_weight * standardised(maxsim)
             order = np.lexsort((top, -final))[:k]
             results.append([(pool[top[j]], float(final[j])) for j in order])
         return results
 
-    def _layout(self, allowed: Collection[str] | None) -> _Layout:
+    def _layout(self, allowed: Collection[str] | None) -> PoolLayout:
         if allowed is None:
             # Rebuilt when the courses change, or when smoothing is turned on after a layout without neighbours.
             if self._full_layout is None or (self.config.neighbour_weight > 0) != self._full_layout.smoothing:
@@ -299,41 +214,28 @@ class CourseSearcher:
             return self._full_layout
         return self._new_layout(sorted(set(allowed) & self.texts.keys()))
 
-    def _new_layout(self, pool: list[str]) -> _Layout:
-        column = {identifier: n for n, identifier in enumerate(pool)}
+    def _new_layout(self, pool: list[str]) -> PoolLayout:
         _, positions = self._lexical_index()
         owners = [(n, self._segments[i]) for n, i in enumerate(pool) if self._segments.get(i)]
         segments = [segment for _, own in owners for segment in own]
         segment_rows = self.indexes[SEGMENTS].rows_of(segments) if SEGMENTS in self.indexes else np.zeros(0, int)
-        neighbours = np.full((len(pool), _STORED_NEIGHBOURS), -1, dtype=np.int64)
-        if self.config.neighbour_weight > 0:
-            near_all = self.neighbours()
-            for n, identifier in enumerate(pool):
-                near = [column[i] for i in near_all.get(identifier, ()) if i in column]
-                neighbours[n, : len(near)] = near
-        return _Layout(
+        smoothing = self.config.neighbour_weight > 0
+        nearest = self.neighbours() if smoothing else {}
+        return PoolLayout(
             pool=pool,
             rows={name: index.rows_of(pool) for name, index in self.indexes.items() if name != SEGMENTS},
             bm25_columns=np.fromiter((positions[i] for i in pool), dtype=np.int64, count=len(pool)),
             segment_rows=segment_rows,
             segment_starts=np.cumsum([0] + [len(own) for _, own in owners[:-1]]).astype(np.int64),
             with_segments=np.array([n for n, _ in owners], dtype=np.int64),
-            neighbours=neighbours,
-            smoothing=self.config.neighbour_weight > 0,
+            neighbours=neighbour_table(pool, nearest, STORED_NEIGHBOURS),
+            smoothing=smoothing,
         )
 
     def neighbours(self) -> dict[str, list[str]]:
         """Each course's nearest other courses by passage cosine (exact for exact indexes), most similar first."""
         if self._neighbours is None:
-            index = self.indexes[ENGLISH]
-            identifiers = index.identifiers
-            self._neighbours = {}
-            for start in range(0, len(identifiers), 4096):
-                some = identifiers[start : start + 4096]
-                found = index.search(np.stack([index.vector(i) for i in some]), _STORED_NEIGHBOURS + 1)
-                for identifier, ranking in zip(some, found, strict=True):
-                    near = [other for other, _ in ranking if other != identifier]
-                    self._neighbours[identifier] = near[:_STORED_NEIGHBOURS]
+            self._neighbours = nearest_courses(self.indexes[ENGLISH], STORED_NEIGHBOURS)
         return self._neighbours
 
     def _bm25_scores(self, queries: Sequence[str], columns: np.ndarray) -> np.ndarray:
@@ -347,15 +249,7 @@ class CourseSearcher:
 
     def best_segment_scores(self, vectors: np.ndarray, pool: Sequence[str]) -> np.ndarray:
         """Each course's best sentence cosine; -1 (the lowest a cosine can be) for a course without sentences."""
-        return self._best_segment_scores(vectors, self._new_layout(list(pool)))
-
-    def _best_segment_scores(self, vectors: np.ndarray, layout: _Layout) -> np.ndarray:
-        scores = np.full((len(vectors), len(layout.pool)), -1.0, dtype=np.float32)
-        if len(layout.with_segments) == 0:
-            return scores
-        similarities = self.indexes[SEGMENTS].scores_at(vectors, layout.segment_rows)
-        scores[:, layout.with_segments] = np.maximum.reduceat(similarities, layout.segment_starts, axis=1)
-        return scores
+        return best_sentence_scores(self.indexes[SEGMENTS], vectors, self._new_layout(list(pool)))
 
     def dense(
         self, queries: Sequence[str], k: int, allowed: Collection[str] | None = None, index: str = ENGLISH
@@ -383,11 +277,7 @@ class CourseSearcher:
 
     def query_tokens(self, queries: Sequence[str]) -> list[np.ndarray]:
         """Each query's content-token vectors from the English encoder, for late interaction."""
-        encoder = self.encoders[ENGLISH]
-        if isinstance(encoder, CachedEncoder):
-            return encoder.encode_query_tokens(queries)
-        assert isinstance(encoder, TokenEncoder)
-        return encoder.encode_query_tokens(queries)
+        return query_token_vectors(self.encoders[ENGLISH], queries)
 
     def embed(self, texts: Sequence[str], index: str = ENGLISH) -> np.ndarray:
         """Query vectors for arbitrary texts (e.g. a competency description), comparable with the index."""
@@ -434,7 +324,7 @@ class CourseSearcher:
                 self._upsert_segments(some, their_texts)
                 _advance(progress, len(some))
             if self.tokens is not None:
-                self.tokens.upsert_packed(some, _passage_tokens(self.encoders[ENGLISH], their_texts))
+                self.tokens.upsert_packed(some, passage_token_blobs(self.encoders[ENGLISH], their_texts))
                 _advance(progress, len(some))
         self.texts.update(zip(identifiers, texts, strict=True))
         self._neighbours = None
@@ -607,14 +497,6 @@ def encoding_passes(config: RetrievalConfig) -> int:
     return int(passes)
 
 
-def _neighbour_means(fused: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """For each pool course, the mean fused score of its nearest courses in the pool (`table` holds their pool
-    positions, -1 for none); 0, the pool's mean, when none is in the pool."""
-    present = table >= 0
-    gathered = np.where(present, fused[:, np.where(present, table, 0)], 0.0)  # (queries, pool, neighbours)
-    return gathered.sum(axis=2) / np.maximum(present.sum(axis=1), 1)
-
-
 def _slice_size(encoder: Encoder) -> int:
     inner = encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
     return max(_SLICE, int(getattr(inner, "passages_per_call", _SLICE)))
@@ -623,28 +505,6 @@ def _slice_size(encoder: Encoder) -> int:
 def _advance(progress: Progress | None, count: int) -> None:
     if progress is not None:
         progress(count)
-
-
-def gives_tokens(encoder: Encoder) -> bool:
-    """Whether late interaction can use this encoder (a sentence-transformers model, cached or not)."""
-    if isinstance(encoder, CachedEncoder):
-        return encoder.has_tokens
-    return isinstance(encoder, TokenEncoder)
-
-
-def _passage_tokens(encoder: Encoder, texts: Sequence[str]) -> list[bytes]:
-    if isinstance(encoder, CachedEncoder):
-        return encoder.encode_passage_tokens(texts)
-    assert isinstance(encoder, TokenEncoder)
-    return [pack(matrix) for matrix in encoder.encode_passage_tokens(texts)]
-
-
-def _standardised(scores: np.ndarray) -> np.ndarray:
-    """Mean 0 and deviation 1 along the last axis (a constant row stays 0): makes signals of different scales
-    addable."""
-    scores = np.asarray(scores, dtype=np.float64)
-    spread = scores.std(axis=-1, keepdims=True)
-    return (scores - scores.mean(axis=-1, keepdims=True)) / np.where(spread > 1e-12, spread, 1.0)
 
 
 def _encode_passages(encoder: Encoder, texts: list[str], progress: Progress | None) -> np.ndarray:

@@ -15,8 +15,9 @@ from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, start_ra
 from embeddings import load_encoder
 from embeddings.ray_encoder import ray_encoder_loader
 from models import get_course, normalise_language, session_scope
-from recommender.retrieval import METHODS, CourseSearcher, RetrievalConfig, SearchFilters, encoding_passes
+from recommender.retrieval import CourseSearcher, RetrievalConfig, SearchFilters, encoding_passes
 from recommender.retrieval_catalog import build_course_index, count_courses, open_course_searcher
+from recommender.retrieval_config import METHODS
 from recommender.retrieval_eval import evaluate_retrieval
 
 index_app = typer.Typer(help="The course search index.", no_args_is_help=True)

@@ -1,0 +1,93 @@
+"""What a course search is configured with, and what it may be filtered by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from models import Course
+from recommender.passages import DEFAULT_FIELDS
+
+Method = Literal["dense", "bm25", "hybrid", "rrf"]
+METHODS: tuple[Method, ...] = ("dense", "bm25", "hybrid", "rrf")
+STORED_NEIGHBOURS = 10  # nearest courses kept per course: `neighbours` may be configured up to this many
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """How courses are indexed and searched. The defaults are the measured best (docs/search.md)."""
+
+    encoder: str = "minilm"
+    multilingual_encoder: str | None = "e5"
+    fields: tuple[str, ...] = DEFAULT_FIELDS
+    # The 4-bit E5 engine is slow on long texts, and the title with the description's start carries the topic.
+    multilingual_chars: int = 300
+    method: Method = "hybrid"
+    bm25_weight: float = 0.3
+    # Weight of the multilingual index in an English query's hybrid: it is what lets an English query find a
+    # course written only in Hindi or Tamil. 0 leaves English queries to the English encoder and BM25.
+    multilingual_weight: float = 0.3
+    # Weight of a course's best-matching sentence (English encoder) in the hybrid; 0 builds no sentence index.
+    segment_weight: float = 0.5
+    # Weight of late interaction (MaxSim over content tokens) when it reranks the hybrid's best `candidates`
+    # courses; 0 stores no token vectors. Needs an encoder that gives token vectors (sentence-transformers).
+    token_weight: float = 1.0
+    # Score smoothing over the course graph: each course's fused score gains this weight times the mean fused
+    # score of its `neighbours` nearest courses (by passage vectors). Related courses tend to teach the same
+    # skills, so a course next to strong matches is likelier to be one. 0 turns it off.
+    neighbour_weight: float = 0.2
+    neighbours: int = 3
+    candidates: int = 100
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown retrieval method {self.method!r}: choose from {', '.join(METHODS)}")
+        if self.candidates < 1:
+            raise ValueError("candidates must be at least 1")
+        weights = {"bm25_weight": self.bm25_weight, "multilingual_weight": self.multilingual_weight}
+        weights |= {"segment_weight": self.segment_weight, "token_weight": self.token_weight}
+        weights |= {"neighbour_weight": self.neighbour_weight, "neighbours": self.neighbours}
+        negative = [name for name, value in weights.items() if value < 0]
+        if negative:
+            raise ValueError(f"{', '.join(negative)} must not be negative")
+        if self.neighbours > STORED_NEIGHBOURS:
+            raise ValueError(f"neighbours: at most {STORED_NEIGHBOURS} are kept per course")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restricts results; an empty field restricts nothing. Providers and categories match case-insensitively."""
+
+    languages: frozenset[str] = frozenset()
+    providers: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    max_duration_seconds: int | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.languages or self.providers or self.categories or self.max_duration_seconds is not None)
+
+    def allows(self, facts: CourseFacts) -> bool:
+        if self.languages and not self.languages & set(facts.languages):
+            return False
+        if self.providers and not {p.casefold() for p in self.providers} & {o.casefold() for o in facts.organisations}:
+            return False
+        if self.categories and facts.category.casefold() not in {c.casefold() for c in self.categories}:
+            return False
+        return not (
+            self.max_duration_seconds is not None
+            and (facts.duration_seconds is None or facts.duration_seconds > self.max_duration_seconds)
+        )
+
+
+@dataclass(frozen=True)
+class CourseFacts:
+    """What filters look at, kept in the index so that a search needs no database round trip."""
+
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    organisations: list[str] = field(default_factory=list)
+    category: str = "Course"
+    duration_seconds: int | None = None
+
+    @classmethod
+    def of(cls, course: Course) -> CourseFacts:
+        return cls(list(course.languages), list(course.organisations), course.primary_category, course.duration_seconds)
