@@ -1,0 +1,54 @@
+"""The hybrid search's arithmetic on small hand-made numbers: one scale for all signals, smoothing over nearest
+courses inside the search pool, and a course's best sentence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embeddings import VectorIndex
+from recommender.hybrid import (
+    PoolLayout,
+    best_sentence_scores,
+    nearest_courses,
+    neighbour_means,
+    neighbour_table,
+    standardised,
+)
+
+
+def test_standardising_puts_each_row_on_mean_zero_and_unit_spread_and_leaves_a_constant_row_at_zero():
+    rows = standardised(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]))
+    assert rows[0] == pytest.approx([-1.2247, 0.0, 1.2247], abs=1e-4)
+    assert not rows[1].any()
+
+
+def test_a_course_gains_the_mean_score_of_its_neighbours_that_are_in_the_pool():
+    pool = ["a", "b", "c", "d"]
+    nearest = {"a": ["b", "x"], "b": ["a", "c"], "c": ["x"], "d": ["c", "a"]}  # "x" is outside the pool
+    table = neighbour_table(pool, nearest, 2)
+    assert table.tolist() == [[1, -1], [0, 2], [-1, -1], [2, 0]]
+    fused = np.array([[3.0, 1.0, -2.0, 0.0]])
+    assert neighbour_means(fused, table).tolist() == [[1.0, 0.5, 0.0, 0.5]]
+
+
+def test_nearest_courses_are_the_most_similar_others_first():
+    vectors = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.6, 0.8]], dtype=np.float32)
+    index = VectorIndex(2).build(["a", "b", "c", "d"], vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    assert nearest_courses(index, 2) == {"a": ["b", "d"], "b": ["a", "d"], "c": ["d", "b"], "d": ["c", "b"]}
+
+
+def test_a_course_scores_its_best_sentence_and_one_without_sentences_the_lowest_cosine():
+    sentences = VectorIndex(2).build(["a\t0", "a\t1", "b\t0"], np.array([[1, 0], [0, 1], [0.6, 0.8]], np.float32))
+    layout = PoolLayout(
+        pool=["a", "b", "c"],
+        rows={},
+        bm25_columns=np.zeros(3, dtype=np.int64),
+        segment_rows=sentences.rows_of(["a\t0", "a\t1", "b\t0"]),
+        segment_starts=np.array([0, 2]),
+        with_segments=np.array([0, 1]),
+        neighbours=np.full((3, 1), -1),
+        smoothing=False,
+    )
+    scores = best_sentence_scores(sentences, np.array([[0.0, 1.0]], np.float32), layout)
+    assert scores.tolist() == [[1.0, pytest.approx(0.8), -1.0]]
