@@ -266,12 +266,13 @@ def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
 
 
 def _is_content(token: str) -> bool:
-    """A word piece that carries meaning: letters or digits, not an English stopword (a continuation piece of a
-    longer word always counts). Stopwords and punctuation would match something in every course."""
+    """A word piece that carries meaning: it has a letter or digit and is not an English stopword (a continuation
+    piece of a longer word always counts). Stopwords and punctuation would match something in every course.
+    "Has a letter", not "is all letters": Indic vowel signs are marks, so `"सूचना".isalnum()` is False."""
     if token.startswith("##"):
         return True
     word = token.lstrip("\u2581\u0120").casefold()  # SentencePiece's and byte-level BPE's word-start marks
-    return word.isalnum() and word not in _stopwords()
+    return any(character.isalnum() for character in word) and word not in _stopwords()
 
 
 @cache

@@ -80,9 +80,10 @@ class TokenIndex:
         return len(removed)
 
     def maxsim(self, query: np.ndarray, identifiers: Sequence[str]) -> np.ndarray:
-        """MaxSim of one query's unit token vectors against each item; 0 for an item without tokens (or unknown),
-        and for every item when the query has no content token."""
-        scores = np.zeros(len(identifiers), dtype=np.float32)
+        """MaxSim of one query's unit token vectors against each item. NaN, "no evidence", for an item without
+        tokens (or unknown: e.g. a course in a script the encoder does not read), and for every item when the query
+        has no content token: a caller should treat those as neutral, not as the worst match."""
+        scores = np.full(len(identifiers), np.nan, dtype=np.float32)
         query = np.atleast_2d(np.asarray(query, dtype=np.float32))
         present = [(n, identifier) for n, identifier in enumerate(identifiers) if len(self.codes_.get(identifier, ()))]
         if not present or len(query) == 0 or query.shape[1] != self.dimension:

@@ -34,6 +34,15 @@ def standardised(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean(axis=-1, keepdims=True)) / np.where(spread > 1e-12, spread, 1.0)
 
 
+def standardised_known(scores: np.ndarray) -> np.ndarray:
+    """`standardised` over the finite values of a 1-d array; NaN (no evidence) becomes 0, the neutral score."""
+    known = np.isfinite(scores)
+    result = np.zeros(len(scores), dtype=np.float64)
+    if known.any():
+        result[known] = standardised(scores[known])
+    return result
+
+
 def neighbour_means(fused: np.ndarray, table: np.ndarray) -> np.ndarray:
     """For each pool course, the mean fused score of its nearest courses in the pool (`table` holds their pool
     positions, -1 for none); 0, the pool's mean, when none is in the pool."""

@@ -39,6 +39,7 @@ from recommender.hybrid import (
     neighbour_means,
     neighbour_table,
     standardised,
+    standardised_known,
 )
 from recommender.passages import course_text, passage_segments
 from recommender.retrieval_config import (
@@ -201,7 +202,8 @@ class CourseSearcher:
             final = scores[top]
             if query_tokens is not None and self.tokens is not None:
                 maxsim = self.tokens.maxsim(query_tokens[row], [pool[j] for j in top])
-                final = standardised(final) + config.token_weight * standardised(maxsim)
+                # A candidate without token vectors (a Hindi-only course under an English encoder) stays neutral.
+                final = standardised(final) + config.token_weight * standardised_known(maxsim)
             order = np.lexsort((top, -final))[:k]
             results.append([(pool[top[j]], float(final[j])) for j in order])
         return results

@@ -145,7 +145,11 @@ def _best_sentence_runs(searcher: CourseSearcher, queries: Sequence[str]) -> lis
 def _late_interaction_runs(searcher: CourseSearcher, queries: Sequence[str]) -> list[Ranking]:
     assert searcher.tokens is not None
     pool = sorted(searcher.texts)
-    return [_ranking(pool, searcher.tokens.maxsim(tokens, pool)) for tokens in searcher.query_tokens(queries)]
+    # A course without token vectors has no MaxSim (NaN): ranked last here.
+    tokens = searcher.tokens
+    return [
+        _ranking(pool, np.nan_to_num(tokens.maxsim(query, pool), nan=-1.0)) for query in searcher.query_tokens(queries)
+    ]
 
 
 def _ranking(pool: Sequence[str], scores: np.ndarray) -> Ranking:

@@ -38,13 +38,14 @@ def test_maxsim_matches_the_float_computation_for_each_candidate(items):
     assert list(items)[int(np.argmax(index.maxsim(items["c3"][:2], list(items))))] == "c3"
 
 
-def test_unknown_items_and_queries_without_tokens_score_zero(items):
+def test_items_without_tokens_and_queries_without_tokens_have_no_score_rather_than_the_worst(items):
     index = TokenIndex(16)
-    index.upsert(list(items), list(items.values()))
-    assert index.maxsim(unit_rows(2), ["c1", "nowhere"])[1] == 0.0
-    assert not index.maxsim(np.zeros((0, 16), dtype=np.float32), ["c1", "c2"]).any()
-    assert index.remove(["c1", "nowhere"]) == 1 and "c1" not in index and len(index) == 7
-    assert index.maxsim(unit_rows(2), ["c1"])[0] == 0.0
+    index.upsert([*items, "hindi-only"], [*items.values(), np.zeros((0, 16), dtype=np.float32)])
+    scores = index.maxsim(unit_rows(2), ["c1", "nowhere", "hindi-only"])
+    assert np.isfinite(scores[0]) and np.isnan(scores[1:]).all()
+    assert np.isnan(index.maxsim(np.zeros((0, 16), dtype=np.float32), ["c1", "c2"])).all()
+    assert index.remove(["c1", "nowhere"]) == 1 and "c1" not in index and len(index) == 8
+    assert np.isnan(index.maxsim(unit_rows(2), ["c1"])[0])
 
 
 def test_packed_tokens_round_trip_and_a_wrong_size_is_refused(items):

@@ -14,6 +14,7 @@ from recommender.hybrid import (
     neighbour_means,
     neighbour_table,
     standardised,
+    standardised_known,
 )
 
 
@@ -21,6 +22,12 @@ def test_standardising_puts_each_row_on_mean_zero_and_unit_spread_and_leaves_a_c
     rows = standardised(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]))
     assert rows[0] == pytest.approx([-1.2247, 0.0, 1.2247], abs=1e-4)
     assert not rows[1].any()
+
+
+def test_a_candidate_without_evidence_is_neutral_not_last():
+    scores = standardised_known(np.array([0.2, np.nan, 0.6]))
+    assert scores.tolist() == pytest.approx([-1.0, 0.0, 1.0])
+    assert not standardised_known(np.array([np.nan, np.nan])).any()
 
 
 def test_a_course_gains_the_mean_score_of_its_neighbours_that_are_in_the_pool():
