@@ -186,6 +186,9 @@ class _StandInEncoder:
     def encode_passage_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
         return [self._unit(5) for _ in texts]
 
+    def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.encode_queries(texts), self.encode_query_tokens(texts)
+
 
 def bench_large(items: int, dimension: int = 384) -> None:
     print(f"\n## Synthetic catalog: {items} items, dimension {dimension}")

@@ -150,6 +150,14 @@ def gives_tokens(encoder: Encoder) -> bool:
     return isinstance(encoder, TokenEncoder)
 
 
+def queries_with_tokens(encoder: Encoder, queries: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Query vectors and content-token vectors, from one forward pass (queries never go through the cache)."""
+    inner = encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
+    if not isinstance(inner, TokenEncoder):
+        raise TypeError(f"encoder {encoder.model_id} gives no token vectors")
+    return inner.encode_queries_with_tokens(queries)
+
+
 def query_token_vectors(encoder: Encoder, queries: Sequence[str]) -> list[np.ndarray]:
     if isinstance(encoder, CachedEncoder):
         return encoder.encode_query_tokens(queries)

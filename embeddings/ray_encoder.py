@@ -93,6 +93,10 @@ class RayTokenEncoder(RayPassageEncoder):
         assert isinstance(self.local, TokenEncoder)
         return self.local.encode_query_tokens(texts)
 
+    def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        assert isinstance(self.local, TokenEncoder)
+        return self.local.encode_queries_with_tokens(texts)
+
     def encode_passage_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
         matrices = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
         for row in self._rows(_TokenActor, texts):

@@ -27,7 +27,7 @@ from embeddings import (
     load_index,
     save_index,
 )
-from embeddings.cache import gives_tokens, passage_token_blobs, query_token_vectors
+from embeddings.cache import gives_tokens, passage_token_blobs, queries_with_tokens, query_token_vectors
 from embeddings.index import IndexKind
 from embeddings.store import IndexMismatchError, StoredIndex
 from models import Course
@@ -180,7 +180,12 @@ class CourseSearcher:
         if not pool or k <= 0 or not queries:
             return [[] for _ in queries]
         config = self.config
-        vectors = self.embed(queries)
+        rerank = self.tokens is not None and config.token_weight > 0
+        query_tokens: list[np.ndarray] | None = None
+        if rerank:
+            vectors, query_tokens = queries_with_tokens(self.encoders[ENGLISH], queries)
+        else:
+            vectors = self.embed(queries)
         signals = {ENGLISH: (1.0, self.indexes[ENGLISH].scores_at(vectors, layout.rows[ENGLISH]))}
         if config.bm25_weight > 0:
             signals["bm25"] = (config.bm25_weight, self._bm25_scores(queries, layout.bm25_columns))
@@ -194,8 +199,6 @@ class CourseSearcher:
         if config.neighbour_weight > 0 and config.neighbours > 0:
             fused = fused + config.neighbour_weight * neighbour_means(fused, layout.neighbours[:, : config.neighbours])
         depth = min(max(k, config.candidates), len(pool))
-        rerank = self.tokens is not None and config.token_weight > 0
-        query_tokens = self.query_tokens(queries) if rerank else None
         results = []
         for row, scores in enumerate(fused):
             top = np.argpartition(-scores, depth - 1)[:depth]

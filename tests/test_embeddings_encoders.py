@@ -114,3 +114,13 @@ def test_token_vectors_keep_content_words_only_and_are_cached(minilm, tmp_path: 
     again = CachedEncoder(minilm, cache).encode_passage_tokens(["Cyber hygiene"])
     assert cached.encoded == 2 and again == first[1:]
     assert cached.has_tokens and not CachedEncoder(load_encoder("e5"), cache).has_tokens
+
+
+def test_query_vectors_and_token_vectors_from_one_pass_equal_the_two_separate_passes(minilm):
+    queries = ["public procurement on GeM", "stress", "the basics of noting and drafting on e-Office files"]
+    vectors, tokens = minilm.encode_queries_with_tokens(queries)
+    assert np.allclose(vectors, minilm.encode_queries(queries), atol=1e-5)
+    separate = minilm.encode_query_tokens(queries)
+    # Padding to the batch's longest query must not leak into the shorter ones' token vectors.
+    assert [t.shape for t in tokens] == [t.shape for t in separate]
+    assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(tokens, separate, strict=True))
