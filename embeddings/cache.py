@@ -118,12 +118,9 @@ class CachedEncoder:
     def has_tokens(self) -> bool:
         return isinstance(self.encoder, TokenEncoder)
 
-    def encode_query_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
-        return self._token_encoder().encode_query_tokens(texts)
-
     def encode_passage_tokens(self, texts: Sequence[str]) -> list[bytes]:
         """Each passage's content-token vectors, packed (`embeddings.tokens.pack`) as the cache keeps them."""
-        encoder = self._token_encoder()
+        encoder = _token_encoder(self)
         model_id = self.model_id + TOKENS_SUFFIX
         keys = [text_key(text) for text in texts]
         known = self.cache.get_blobs(model_id, keys)
@@ -137,39 +134,30 @@ class CachedEncoder:
             self.encoded += len(batch)
         return [known[key] for key in keys]
 
-    def _token_encoder(self) -> TokenEncoder:
-        if not isinstance(self.encoder, TokenEncoder):
-            raise TypeError(f"encoder {self.model_id} gives no token vectors")
-        return self.encoder
-
 
 def gives_tokens(encoder: Encoder) -> bool:
     """Whether late interaction can use this encoder (a sentence-transformers model, cached or not)."""
-    if isinstance(encoder, CachedEncoder):
-        return encoder.has_tokens
-    return isinstance(encoder, TokenEncoder)
+    return isinstance(_unwrapped(encoder), TokenEncoder)
 
 
 def queries_with_tokens(encoder: Encoder, queries: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Query vectors and content-token vectors, from one forward pass (queries never go through the cache)."""
-    inner = encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
-    if not isinstance(inner, TokenEncoder):
-        raise TypeError(f"encoder {encoder.model_id} gives no token vectors")
-    return inner.encode_queries_with_tokens(queries)
-
-
-def query_token_vectors(encoder: Encoder, queries: Sequence[str]) -> list[np.ndarray]:
-    if isinstance(encoder, CachedEncoder):
-        return encoder.encode_query_tokens(queries)
-    if not isinstance(encoder, TokenEncoder):
-        raise TypeError(f"encoder {encoder.model_id} gives no token vectors")
-    return encoder.encode_query_tokens(queries)
+    return _token_encoder(encoder).encode_queries_with_tokens(queries)
 
 
 def passage_token_blobs(encoder: Encoder, texts: Sequence[str]) -> list[bytes]:
     """Each passage's content-token vectors, packed (`embeddings.tokens.pack`); through the cache when cached."""
     if isinstance(encoder, CachedEncoder):
         return encoder.encode_passage_tokens(texts)
-    if not isinstance(encoder, TokenEncoder):
+    return [pack(matrix) for matrix in _token_encoder(encoder).encode_passage_tokens(texts)]
+
+
+def _unwrapped(encoder: Encoder) -> Encoder:
+    return encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
+
+
+def _token_encoder(encoder: Encoder) -> TokenEncoder:
+    inner = _unwrapped(encoder)
+    if not isinstance(inner, TokenEncoder):
         raise TypeError(f"encoder {encoder.model_id} gives no token vectors")
-    return [pack(matrix) for matrix in encoder.encode_passage_tokens(texts)]
+    return inner

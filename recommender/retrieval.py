@@ -27,7 +27,7 @@ from embeddings import (
     load_index,
     save_index,
 )
-from embeddings.cache import gives_tokens, passage_token_blobs, queries_with_tokens, query_token_vectors
+from embeddings.cache import gives_tokens, passage_token_blobs, queries_with_tokens
 from embeddings.index import IndexKind
 from embeddings.store import IndexMismatchError, StoredIndex
 from models import Course
@@ -282,7 +282,7 @@ class CourseSearcher:
 
     def query_tokens(self, queries: Sequence[str]) -> list[np.ndarray]:
         """Each query's content-token vectors from the English encoder, for late interaction."""
-        return query_token_vectors(self.encoders[ENGLISH], queries)
+        return queries_with_tokens(self.encoders[ENGLISH], queries)[1]
 
     def embed(self, texts: Sequence[str], index: str = ENGLISH) -> np.ndarray:
         """Query vectors for arbitrary texts (e.g. a competency description), comparable with the index."""
