@@ -97,7 +97,7 @@ class CourseSearcher:
         self._full_layout: PoolLayout | None = None
         if SEGMENTS in self.indexes:
             for segment in self.indexes[SEGMENTS].identifiers:
-                self._segments.setdefault(segment.split(_SEGMENT_SEPARATOR, 1)[0], []).append(segment)
+                self._segments.setdefault(_course_of(segment), []).append(segment)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -252,9 +252,11 @@ class CourseSearcher:
                 scores[row] = bm25.get_scores(tokens)[columns]
         return scores
 
-    def best_segment_scores(self, vectors: np.ndarray, pool: Sequence[str]) -> np.ndarray:
-        """Each course's best sentence cosine; -1 (the lowest a cosine can be) for a course without sentences."""
-        return best_sentence_scores(self.indexes[SEGMENTS], vectors, self._new_layout(list(pool)))
+    def best_segment_scores(self, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Every course's best sentence cosine: the courses in identifier order, and (queries, courses) scores;
+        -1 (the lowest a cosine can be) for a course without sentences."""
+        layout = self._layout(None)
+        return layout.pool, best_sentence_scores(self.indexes[SEGMENTS], vectors, layout)
 
     def dense(
         self, queries: Sequence[str], k: int, allowed: Collection[str] | None = None, index: str = ENGLISH
@@ -349,7 +351,7 @@ class CourseSearcher:
         vectors = _encode_passages(self.encoders[ENGLISH], [segment for _, segment in named], None)
         self.indexes[SEGMENTS].upsert([name for name, _ in named], vectors)
         for name, _ in named:
-            self._segments.setdefault(name.split(_SEGMENT_SEPARATOR, 1)[0], []).append(name)
+            self._segments.setdefault(_course_of(name), []).append(name)
 
     def remove_courses(self, identifiers: Collection[str]) -> int:
         segments = [segment for identifier in identifiers for segment in self._segments.pop(identifier, [])]
@@ -493,6 +495,10 @@ def detect_language(text: str) -> str:
 
     found = detect(" ".join(text.split()), model="lite", k=1)
     return str(found[0]["lang"]) if found else "en"
+
+
+def _course_of(segment: str) -> str:
+    return segment.split(_SEGMENT_SEPARATOR, 1)[0]
 
 
 def encoding_passes(config: RetrievalConfig) -> int:

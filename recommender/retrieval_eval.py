@@ -138,8 +138,8 @@ def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, l
 
 
 def _best_sentence_runs(searcher: CourseSearcher, queries: Sequence[str]) -> list[Ranking]:
-    pool = sorted(searcher.texts)
-    return [_ranking(pool, row) for row in searcher.best_segment_scores(searcher.embed(queries), pool)]
+    pool, scores = searcher.best_segment_scores(searcher.embed(queries))
+    return [_ranking(pool, row) for row in scores]
 
 
 def _late_interaction_runs(searcher: CourseSearcher, queries: Sequence[str]) -> list[Ranking]:
