@@ -1,6 +1,7 @@
 """The search index and the recommender that the routes share, loaded together from the stored catalog.
 
-Both are built once (the index is opened from KARMAYOGI_HOME, or built there when missing or stale), rebuilt
+Both come from `recommender.load_recommender`, the same factory the command line uses (the index is opened from
+KARMAYOGI_HOME, or built there when missing or stale), rebuilt
 in the background when the catalog changes (a bulk ingest, or the CLI), and swapped in whole, so that a
 request never sees an index from one state of the catalog and a recommender from another.
 """
@@ -9,59 +10,31 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from api.errors import NotReady
-from embeddings import IndexMismatchError, IndexNotFoundError
 from models import catalog_fingerprint, session_scope
-from recommender import (
-    CourseSearcher,
-    Recommender,
-    RetrievalConfig,
-    build_course_index,
-    load_inputs,
-    open_course_searcher,
-)
+from recommender import Recommender, StoredRecommender, load_recommender
+from search import CourseSearcher, RetrievalConfig
 
 log = logging.getLogger("karmayogi.api.recommender")
-SearcherFactory = Callable[[Engine], CourseSearcher]
-
-
-def stored_searcher(home: Path, config: RetrievalConfig | None = None) -> SearcherFactory:
-    """Opens the course index under `home`, building it first when it is missing or was built from another
-    state of the catalog (the embedding cache makes a rebuild encode only changed courses)."""
-    config = config or RetrievalConfig()
-
-    def open_or_build(engine: Engine) -> CourseSearcher:
-        try:
-            return open_course_searcher(engine, home, config)
-        except (IndexNotFoundError, IndexMismatchError) as why:
-            log.info("building the course index: %s", why)
-            build_course_index(engine, home, config)
-            return open_course_searcher(engine, home, config)
-
-    return open_or_build
+Loaded = StoredRecommender
 
 
 class EmptyCatalogError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Loaded:
-    fingerprint: str
-    recommender: Recommender
-    searcher: CourseSearcher | None  # None: tag evidence only, no search
-
-
 class LiveCatalog:
-    def __init__(self, engine: Engine, searcher_factory: SearcherFactory | None) -> None:
+    """What the routes read: `recommender.load_recommender` over the stored catalog (with the course index under
+    `home` when `search` is configured), reloaded whole when the catalog changes."""
+
+    def __init__(self, engine: Engine, home: Path, search: RetrievalConfig | None) -> None:
         self.engine = engine
-        self.searcher_factory = searcher_factory
+        self.home = home
+        self.search = search
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()  # one load at a time
         self._starting = threading.Lock()  # guards starting the background thread; never held while loading
@@ -127,17 +100,14 @@ class LiveCatalog:
             self._problem = f"loading failed ({type(error).__name__}); see the service log"
 
     def _load(self) -> Loaded:
-        with session_scope(self.engine) as session:
-            fingerprint = catalog_fingerprint(session)
-            inputs = load_inputs(session)
+        loaded = load_recommender(self.engine, self.home, search=self.search)
+        inputs = loaded.recommender.inputs
         if not inputs.courses:
             raise EmptyCatalogError("the catalog has no courses yet: ingest some")
-        searcher = self.searcher_factory(self.engine) if self.searcher_factory else None
-        if searcher is not None:
+        if loaded.searcher is not None:
             # The first searches build BM25 and load the language detector: pay for that here, not in a request.
-            searcher.search_many(["office procedure", "कार्यालय प्रक्रिया"], 1)
-        recommender = Recommender(inputs, searcher.match_texts if searcher else None)
+            loaded.searcher.search_many(["office procedure", "कार्यालय प्रक्रिया"], 1)
         # Every (competency, level) row now, so that requests only read the table from many threads at once.
-        recommender.coverage_.ensure_all()
+        loaded.recommender.coverage_.ensure_all()
         log.info("loaded: %d courses, %d competencies", len(inputs.courses), len(inputs.competencies))
-        return Loaded(fingerprint, recommender, searcher)
+        return loaded

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.jobs import JobRunner
 from api.metrics import Metrics
-from api.recommending import LiveCatalog, SearcherFactory, stored_searcher
+from api.recommending import LiveCatalog
 from api.settings import ApiSettings
 from models import check_schema, make_engine, session_scope
 from models.tables import TranslationJobRow
+from search import RetrievalConfig, retrieval_config
 from translation import Engine as MTEngine
 from translation import Glossary, catalog_glossary, configured_engine
 
@@ -25,7 +26,7 @@ class Services:
     sessions: sessionmaker[Session]
     signing_secret: str
     mt: MTEngine | None = None
-    searcher_factory: SearcherFactory | None = None
+    search: RetrievalConfig | None = None  # None: no course index, tag evidence only
     jobs: JobRunner = field(init=False)
     catalog: LiveCatalog = field(init=False)
     _glossary: Glossary | None = field(default=None, init=False, repr=False)
@@ -33,7 +34,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.jobs = JobRunner(self.engine, self.mt, self.glossary)
-        self.catalog = LiveCatalog(self.engine, self.searcher_factory)
+        self.catalog = LiveCatalog(self.engine, self.settings.home, self.search)
 
     def glossary(self) -> Glossary:
         """The shipped glossary plus the KCM competencies, read from the database on first use."""
@@ -83,7 +84,7 @@ def load_services(settings: ApiSettings) -> Services:
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signing_secret=settings.signing_secret(),
         mt=configured_engine(),
-        searcher_factory=stored_searcher(settings.home) if settings.semantic else None,
+        search=retrieval_config(settings.search) if settings.semantic else None,
     )
     # Encoding the catalog takes a while on CPU: load in the background; /readyz answers 503 until it is done
     # and early requests wait for it.

@@ -37,7 +37,7 @@ from api.auth import create_key
 from api.http_protocol import IMPORT_PATH as HTTP_PROTOCOL
 from models import ingest_file, make_engine, session_scope, upgrade
 from models.sample_data import LEARNERS_FILE, SAMPLE_FILES
-from recommender import build_course_index
+from search import build_course_index
 
 CONCURRENCY = (1, 16, 64)
 QUERIES = ("noting and drafting", "ई-ऑफिस", "public procurement GeM", "grievance redressal", "cyber security")

@@ -67,7 +67,7 @@ def search_figures(quick: bool) -> list[Figure]:
     """Index build over the sample catalog and per-query search latency, hybrid vs BM25 alone (in process)."""
     from models import ingest_file, list_courses, make_engine, session_scope, upgrade
     from models.sample_data import SAMPLE_FILES
-    from recommender.retrieval import RetrievalConfig, build_searcher
+    from search import RetrievalConfig, build_searcher
 
     with tempfile.TemporaryDirectory() as folder:
         db = make_engine(f"sqlite:///{Path(folder) / 'k.db'}")

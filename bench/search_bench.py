@@ -21,7 +21,8 @@ import numpy as np
 from embeddings import EmbeddingCache, TokenIndex, VectorIndex, load_encoder
 from models import ingest_file, list_courses, load_competency_model, make_engine, session_scope, upgrade
 from models.sample_data import SAMPLE_FILES
-from recommender.retrieval import ENGLISH, SEGMENTS, CourseSearcher, RetrievalConfig, build_searcher
+from search import CourseSearcher, RetrievalConfig, SearchParts, build_searcher
+from search.sentences import SentenceIndex
 
 QUERIES = [
     "noting and drafting in Hindi",
@@ -95,9 +96,11 @@ def bench_sample(limit: int, with_e5: bool) -> None:
     if with_e5:
         with tempfile.TemporaryDirectory() as scratch:
             cache = EmbeddingCache(Path(scratch) / "cache.sqlite")
-            build_searcher(courses, names, RetrievalConfig(multilingual_encoder=None), cache)
+            build_searcher(courses, names, RetrievalConfig(multilingual_encoder=None), cache=cache)
             started = time.perf_counter()
-            multilingual = build_searcher(courses, names, RetrievalConfig(), cache)  # MiniLM vectors from the cache
+            multilingual = build_searcher(
+                courses, names, RetrievalConfig(), cache=cache
+            )  # MiniLM vectors from the cache
             e5 = time.perf_counter() - started
         print(f"index build, E5 4-bit part (MiniLM from the cache): {e5:.1f} s ({len(courses) / e5:.2f} courses/s)")
     searcher.search("warm-up", 10, method="hybrid")
@@ -109,7 +112,7 @@ def bench_sample(limit: int, with_e5: bool) -> None:
     p50, p95 = latencies(lambda n: baseline.search(QUERIES[n % len(QUERIES)], 10), 40)
     rows.append(("hybrid of passages only (MiniLM + BM25)", p50, p95))
     vectors = searcher.embed(QUERIES)
-    p50, p95 = latencies(lambda n: searcher.indexes["dense"].search(vectors[n % len(QUERIES)], 10), 200)
+    p50, p95 = latencies(lambda n: searcher.parts.passages.search(vectors[n % len(QUERIES)], 10), 200)
     baseline = rows[0][1]
     print("| single query | p50 ms | p95 ms | p50 vs dense |")
     print("|---|---|---|---|")
@@ -139,20 +142,19 @@ def bench_hybrid_scale(items: int, dimension: int = 384) -> None:
     for identifier in ids:
         tokens.codes_[identifier] = rng.integers(-127, 128, (110, dimension), dtype=np.int8)
         tokens.scales_[identifier] = np.full(110, 1 / 127 / np.sqrt(dimension) * 3, dtype=np.float32)
-    indexes = {
-        ENGLISH: VectorIndex(dimension).build(ids, clustered_vectors(items, dimension, seed=1)),
-        SEGMENTS: VectorIndex(dimension).build(sentences, clustered_vectors(len(sentences), dimension, seed=2)),
-    }
+    passage_index = VectorIndex(dimension).build(ids, clustered_vectors(items, dimension, seed=1))
+    sentence_index = VectorIndex(dimension).build(sentences, clustered_vectors(len(sentences), dimension, seed=2))
     encoder = _StandInEncoder(dimension)
     config = RetrievalConfig(multilingual_encoder=None)
-    searcher = CourseSearcher(config, {ENGLISH: encoder}, indexes, texts, {}, tokens)
+    parts = SearchParts(encoder=encoder, passages=passage_index, sentences=SentenceIndex(sentence_index), tokens=tokens)
+    searcher = CourseSearcher(config, parts, texts)
     neighbours = timed(searcher.neighbours)
     print(f"nearest courses of every course (once per build): {neighbours:.1f} s")
     searcher.search("w1 w2", 10)  # lays the pool out once
     queries = [f"w{n} w{n + 7} w{n + 11}" for n in range(50)]
     p50, p95 = latencies(lambda n: searcher.search(queries[n], 10), 50)
     passages = replace(config, segment_weight=0, token_weight=0, neighbour_weight=0)
-    plain = CourseSearcher(passages, {ENGLISH: encoder}, {ENGLISH: indexes[ENGLISH]}, texts, {})
+    plain = CourseSearcher(passages, SearchParts(encoder=encoder, passages=passage_index), texts)
     plain.search("w1 w2", 10)
     base50, base95 = latencies(lambda n: plain.search(queries[n], 10), 50)
     print("| hybrid, single query | p50 ms | p95 ms | p50 vs passages only |")

@@ -1,10 +1,12 @@
 """recommender"""
 
-# Competency-gap recommendations (issue 4): gaps -> candidates -> ranking with reasons -> paths and batch runs;
-# catalog insights and the Ray batch engine (issue 7).
+# Competency-gap recommendations: gaps -> candidates (tags, and text matches from `search`) -> ranking with
+# reasons -> paths and batch runs; evaluation against baselines; catalog insights; the Ray batch engine.
+from recommender.baselines import standard_rankers
 from recommender.batch import BatchError, BatchReport, read_learners_jsonl, run_batch
 from recommender.batch_ray import run_batch_on_ray
-from recommender.candidates import CourseMatcher, CoverageTable, EvidenceConfig, competency_query, encoder_matcher
+from recommender.candidates import CourseMatcher, CoverageTable, EvidenceConfig, competency_query
+from recommender.evaluation import evaluate_recommender
 from recommender.explain import Explanation, GapEvidence, Signal
 from recommender.gaps import Gap, GapAnalysis, GapPriority, ProfileError, analyse_gaps, inline_learner
 from recommender.inputs import CatalogInputs, load_inputs
@@ -20,15 +22,13 @@ from recommender.insights import (
 from recommender.paths import LearningPath, PathStep, learning_path
 from recommender.ranking import RankingConfig
 from recommender.recommend import Recommendation, Recommendations, Recommender, RoleFreeConfig
-from recommender.retrieval import CourseSearcher, RetrievalConfig, SearchFilters, build_searcher, detect_language
-from recommender.retrieval_catalog import build_course_index, open_course_searcher
+from recommender.stored import StoredRecommender, load_recommender
 
 __all__ = [
     "BatchError",
     "BatchReport",
     "CatalogInputs",
     "CourseMatcher",
-    "CourseSearcher",
     "CoverageMatrix",
     "CoverageTable",
     "EvidenceConfig",
@@ -45,26 +45,23 @@ __all__ = [
     "Recommendation",
     "Recommendations",
     "Recommender",
-    "RetrievalConfig",
     "RoleFreeConfig",
     "RoleReadiness",
-    "SearchFilters",
     "Signal",
+    "StoredRecommender",
     "TranslationPriorities",
     "analyse_gaps",
-    "build_course_index",
-    "build_searcher",
     "competency_query",
     "coverage_matrix",
-    "detect_language",
-    "encoder_matcher",
+    "evaluate_recommender",
     "inline_learner",
     "learning_path",
     "load_inputs",
-    "open_course_searcher",
+    "load_recommender",
     "read_learners_jsonl",
     "role_readiness",
     "run_batch",
     "run_batch_on_ray",
+    "standard_rankers",
     "translation_priorities",
 ]

@@ -128,3 +128,17 @@ def ours_ranker(recommender: Recommender) -> Ranker:
         return [item.course_id for item in recommender.recommend(learner, k).items]
 
     return rank
+
+
+def standard_rankers(recommender: Recommender) -> dict[str, Ranker]:
+    """The systems `karmayogi eval recommend` and the notebooks compare, in the order they are reported: five
+    baselines (semantic-only when the recommender has a text matcher) and ours last."""
+    inputs, matcher = recommender.inputs, recommender.matcher
+    return {
+        "random": random_ranker(inputs),
+        "popularity": popularity_ranker(inputs),
+        "tag-only": tag_only_ranker(inputs),
+        **({"semantic-only": semantic_only_ranker(inputs, matcher)} if matcher else {}),
+        "platform cascade": platform_cascade_ranker(inputs),
+        "ours": ours_ranker(recommender),
+    }

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
 from models import Competency, Course
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
-# Takes query texts and k; returns, for each query, up to k (course identifier, similarity) pairs, best first.
+# The one interface through which the recommender asks search for candidates (`search.CourseSearcher.match_texts`
+# fits it): takes query texts and k; returns, for each query, up to k (course identifier, similarity) pairs, best
+# first.
 CourseMatcher = Callable[[list[str], int], list[list[tuple[str, float]]]]
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -149,27 +147,3 @@ def _tag_codes(courses: Sequence[Course], competency_index: dict[str, int]) -> n
             if row is not None:
                 codes[row, column] = tag.level or UNSTATED
     return codes
-
-
-def encoder_matcher(encoder: SentenceTransformer, courses: Sequence[Course], batch_size: int = 64) -> CourseMatcher:
-    """A matcher over course names and descriptions with any sentence-transformers encoder (cosine similarity).
-
-    The search index of `recommender.retrieval` is the production matcher; this one serves evaluation and tests on
-    catalogs small enough to encode in memory.
-    """
-    from sentence_transformers import util
-
-    identifiers = [course.identifier for course in courses]
-    corpus = encoder.encode(
-        [f"{course.name}. {course.description}" for course in courses],
-        batch_size=batch_size,
-        convert_to_tensor=True,
-        normalize_embeddings=True,
-    )
-
-    def match(queries: list[str], k: int) -> list[list[tuple[str, float]]]:
-        encoded = encoder.encode(queries, batch_size=batch_size, convert_to_tensor=True, normalize_embeddings=True)
-        hits = util.semantic_search(encoded, corpus, top_k=k)
-        return [[(identifiers[hit["corpus_id"]], float(hit["score"])) for hit in row] for row in hits]
-
-    return match

@@ -13,9 +13,10 @@ import numpy as np
 from ir_measures import RR, R, nDCG
 
 from models import Learner
-from recommender.baselines import Ranker
+from recommender.baselines import Ranker, standard_rankers
 from recommender.gaps import GapAnalysis, ProfileError, inline_learner
 from recommender.inputs import CatalogInputs
+from recommender.recommend import Recommender
 
 ADDRESSES = 2  # a judged course addresses the gaps it lists from this grade on
 
@@ -115,6 +116,14 @@ def evaluate(
             )
         )
     return results
+
+
+def evaluate_recommender(recommender: Recommender, judged: Path) -> tuple[int, list[SystemScores]]:
+    """The standard systems (`baselines.standard_rankers`) on a judged set, over this recommender's catalog:
+    how many profiles were judged, and each system's scores."""
+    profiles = read_judged_set(judged, recommender.inputs)
+    analyses = [recommender.analyse(profile.learner) for profile in profiles]
+    return len(profiles), evaluate(standard_rankers(recommender), profiles, analyses, recommender.inputs)
 
 
 def gap_coverage(

@@ -14,6 +14,7 @@ from api.auth import create_key
 from api.services import Services
 from api.settings import ApiSettings
 from models import session_scope
+from search import RetrievalConfig
 
 SCOPED_KEYS = {
     "portal": ["recommend:read"],
@@ -40,9 +41,10 @@ def make_keys(engine: Engine) -> Keys:
 
 
 def make_services(
-    engine: Engine, home: Path, mt: object = None, searcher_factory: object = None, **settings: object
+    engine: Engine, home: Path, mt: object = None, search: RetrievalConfig | None = None, **settings: object
 ) -> Services:
-    """Services on a test database; without `searcher_factory`, recommendations use tag evidence only."""
+    """Services on a test database; without a `search` configuration (no course index), recommendations use tag
+    evidence only."""
     configured = ApiSettings(home=home, secret_key="test-secret", **settings)  # type: ignore[arg-type]
     return Services(
         settings=configured,
@@ -50,7 +52,7 @@ def make_services(
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signing_secret=configured.signing_secret(),
         mt=mt,  # type: ignore[arg-type]
-        searcher_factory=searcher_factory,  # type: ignore[arg-type]
+        search=search,
     )
 
 

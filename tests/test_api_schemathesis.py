@@ -17,9 +17,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.recommending import stored_searcher
 from models import ingest_file, make_engine, upgrade
-from recommender import RetrievalConfig
+from search import RetrievalConfig
 from tests.api_helpers import make_keys, make_services
 from tests.conftest import write_jsonl
 from tests.test_ingest import PLAIN_COURSE, ROLE, V5_COURSE, V6_COURSE
@@ -53,9 +52,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> tuple[schemathesis.schem
     ingest_file(engine, "courses", write_jsonl(home / "c.jsonl", [V6_COURSE, V5_COURSE, PLAIN_COURSE]))
     admin = make_keys(engine).header("admin")
     # A real index (the English encoder only, to keep start-up short), loaded so that /readyz answers 200.
-    services = make_services(
-        engine, home, searcher_factory=stored_searcher(home, RetrievalConfig(multilingual_encoder=None))
-    )
+    services = make_services(engine, home, search=RetrievalConfig(multilingual_encoder=None))
     services.catalog.get()
     app = create_app(services=services)
     return schemathesis.openapi.from_asgi("/openapi.json", app), admin

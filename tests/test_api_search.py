@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.recommending import stored_searcher
 from models import ingest_file, make_engine, upgrade
 from models.sample_data import COURSES_FILE
+from search import RetrievalConfig
 from tests.api_helpers import make_keys, make_services
 from tests.conftest import FIXTURES
 
@@ -47,7 +47,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     (home / "courses.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in subset))
     ingest_file(engine, "courses", home / "courses.jsonl")
     keys = make_keys(engine)
-    services = make_services(engine, home, searcher_factory=stored_searcher(home))
+    services = make_services(engine, home, search=RetrievalConfig())
     services.catalog.get()  # builds the index under `home`, as `karmayogi serve` does at start-up
     with TestClient(create_app(services=services)) as test_client:
         test_client.headers.update(keys.header("portal"))

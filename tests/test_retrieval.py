@@ -9,11 +9,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from embeddings import CachedEncoder, EmbeddingCache, IndexMismatchError, TokenIndex
+from embeddings import CachedEncoder, EmbeddingCache, IndexMismatchError
 from models import Course, list_courses, load_competency_model, session_scope
-from recommender import CourseSearcher, RetrievalConfig, SearchFilters, build_searcher, detect_language
-from recommender.passages import passage_segments
-from recommender.retrieval import MULTILINGUAL, SEGMENTS, load_searcher
+from search import (
+    CourseSearcher,
+    RetrievalConfig,
+    SearchFilters,
+    build_searcher,
+    detect_language,
+    empty_parts,
+    load_searcher,
+    save_searcher,
+)
+from search.passages import passage_segments
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +51,19 @@ def catalog(sample_engine: Engine) -> tuple[list[Course], dict[str, str]]:
 def searcher(catalog, tmp_path_factory: pytest.TempPathFactory) -> CourseSearcher:
     courses, names = catalog
     cache = EmbeddingCache(tmp_path_factory.mktemp("cache") / "embeddings.sqlite")
-    return build_searcher(courses, names, RetrievalConfig(), cache)
+    return build_searcher(courses, names, RetrievalConfig(), cache=cache)
+
+
+def fresh_parts(searcher: CourseSearcher):
+    """Empty indexes over the searcher's own (warm, cached) encoders."""
+    parts = searcher.parts
+    return empty_parts(searcher.config, parts.encoder, parts.multilingual_encoder)
+
+
+def encoded_counts(searcher: CourseSearcher) -> dict[str, int]:
+    parts = searcher.parts
+    encoders = {"english": parts.encoder, "multilingual": parts.multilingual_encoder}
+    return {name: encoder.encoded for name, encoder in encoders.items() if isinstance(encoder, CachedEncoder)}
 
 
 def top_names(searcher: CourseSearcher, catalog, query: str, k: int = 3, **options) -> list[str]:
@@ -91,17 +111,15 @@ def test_filters_restrict_results_without_losing_the_best_match(searcher, catalo
 
 def test_updating_one_course_re_embeds_one_text_per_encoder_and_search_follows(searcher, catalog, tmp_path: Path):
     courses, names = catalog
-    fresh = {name: type(index)(index.dimension) for name, index in searcher.indexes.items()}
-    tokens = TokenIndex(searcher.indexes["dense"].dimension)
-    own = CourseSearcher(searcher.config, searcher.encoders, fresh, {}, {}, tokens)  # warm encoders and cache
+    own = CourseSearcher(searcher.config, fresh_parts(searcher))  # warm encoders and cache
     own.upsert_courses(courses, names)
-    before = {name: encoder.encoded for name, encoder in own.encoders.items() if isinstance(encoder, CachedEncoder)}
+    before = encoded_counts(own)
     course = next(c for c in courses if c.name == TARGETS["stress"])
     edited = course.model_copy(update={"description": "Beekeeping and honey production for farmer groups."})
     own.upsert_courses([edited], names)
-    after = {name: encoder.encoded for name, encoder in own.encoders.items() if isinstance(encoder, CachedEncoder)}
+    after = encoded_counts(own)
     # English: the passage, its one changed sentence (the title's is cached) and its tokens; multilingual: one.
-    assert {name: after[name] - before[name] for name in after} == {"dense": 3, MULTILINGUAL: 1}
+    assert {name: after[name] - before[name] for name in after} == {"english": 3, "multilingual": 1}
     assert own.search("beekeeping and honey", 1)[0][0] == course.identifier
     assert own.remove_courses([course.identifier]) == 1
     assert course.identifier not in [i for i, _ in own.search("beekeeping and honey", 36)]
@@ -117,7 +135,7 @@ def test_the_recommender_can_match_competency_descriptions_by_cosine_similarity(
 
 def test_the_embedding_cache_is_keyed_by_model(searcher, tmp_path: Path):
     cache = EmbeddingCache(tmp_path / "c.sqlite")
-    for encoder in searcher.encoders.values():
+    for encoder in searcher.parts.encoders():
         assert isinstance(encoder, CachedEncoder)
         CachedEncoder(encoder.encoder, cache).encode_passages(["Office procedure"])
     assert cache.count() == 2
@@ -127,18 +145,18 @@ def test_a_saved_index_searches_exactly_as_built_and_an_index_without_token_vect
     searcher, tmp_path: Path
 ):
     path = tmp_path / "courses.npz"
-    searcher.save(path, "fingerprint")
+    save_searcher(searcher, path, "fingerprint")
     loaded = load_searcher(path, searcher.config, "fingerprint")
-    assert loaded.tokens is not None and loaded._neighbours == searcher.neighbours()
+    assert loaded.parts.tokens is not None and loaded._neighbours == searcher.neighbours()
     queries = ["basics of noting and drafting on files", "managing stress", "सूचना का अधिकार"]
     assert loaded.search_many(queries, 5) == searcher.search_many(queries, 5)
     without = CourseSearcher(
-        replace(searcher.config, token_weight=0), searcher.encoders, searcher.indexes, searcher.texts, searcher.facts
+        replace(searcher.config, token_weight=0), replace(searcher.parts, tokens=None), searcher.texts, searcher.facts
     )
-    without.save(path, "fingerprint")
+    save_searcher(without, path, "fingerprint")
     with pytest.raises(IndexMismatchError, match=r"without tokens vectors.*karmayogi index build"):
         load_searcher(path, searcher.config, "fingerprint")
-    assert load_searcher(path, replace(searcher.config, token_weight=0), "fingerprint").tokens is None
+    assert load_searcher(path, replace(searcher.config, token_weight=0), "fingerprint").parts.tokens is None
 
 
 def test_each_course_keeps_its_nearest_courses_and_its_sentences_follow_updates(searcher, catalog):
@@ -147,22 +165,21 @@ def test_each_course_keeps_its_nearest_courses_and_its_sentences_follow_updates(
     assert set(neighbours) == {c.identifier for c in courses}
     assert all(len(near) == 10 and identifier not in near for identifier, near in neighbours.items())
     first = courses[0].identifier
-    cosines = [
-        float(searcher.indexes["dense"].vector(first) @ searcher.indexes["dense"].vector(i)) for i in neighbours[first]
-    ]
+    passages = searcher.parts.passages
+    cosines = [float(passages.vector(first) @ passages.vector(i)) for i in neighbours[first]]
     assert cosines == sorted(cosines, reverse=True)
-    own = CourseSearcher(searcher.config, searcher.encoders, {}, {}, {}, TokenIndex(384))
-    own.indexes = {name: type(index)(index.dimension) for name, index in searcher.indexes.items()}
+    own = CourseSearcher(searcher.config, fresh_parts(searcher))
     own.upsert_courses(courses, names)
+    sentences, tokens = own.parts.sentences, own.parts.tokens
+    assert sentences is not None and tokens is not None
     course = courses[1]
-    before = len(own.indexes[SEGMENTS])
+    before = len(sentences)
     own.upsert_courses([course.model_copy(update={"description": "One. Two sentences here. And three!"})], names)
-    sentences = [i for i in own.indexes[SEGMENTS].identifiers if i.startswith(course.identifier + "\t")]
-    assert len(sentences) == len(passage_segments(own.texts[course.identifier]))
+    assert len(sentences.of(course.identifier)) == len(passage_segments(own.texts[course.identifier]))
     assert own._neighbours is None  # recomputed on the next search
     assert own.remove_courses([course.identifier]) == 1
-    assert len(own.indexes[SEGMENTS]) == before - len(passage_segments(searcher.texts[course.identifier]))
-    assert course.identifier not in own.tokens and course.identifier not in own.neighbours()
+    assert len(sentences) == before - len(passage_segments(searcher.texts[course.identifier]))
+    assert course.identifier not in tokens and course.identifier not in own.neighbours()
 
 
 def test_a_filter_that_allows_every_course_changes_nothing(searcher, catalog):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from models import Course, CourseCompetency
-from recommender.fusion import reciprocal_rank_fusion, zscore_fusion
-from recommender.passages import course_text
-from recommender.retrieval import CourseFacts, SearchFilters, detect_language, tokenize
+from search import CourseFacts, SearchFilters, detect_language
+from search.fusion import reciprocal_rank_fusion, zscore_fusion
+from search.lexical import tokenize
+from search.passages import course_text
 
 
 def test_rrf_rewards_agreement_between_lists_and_ignores_raw_scores():

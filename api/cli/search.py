@@ -15,34 +15,64 @@ from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, start_ra
 from embeddings import load_encoder
 from embeddings.ray_encoder import ray_encoder_loader
 from models import get_course, normalise_language, session_scope
-from recommender.retrieval import CourseSearcher, RetrievalConfig, SearchFilters, encoding_passes
-from recommender.retrieval_catalog import build_course_index, count_courses, open_course_searcher
-from recommender.retrieval_config import METHODS
-from recommender.retrieval_eval import evaluate_retrieval
+from search import (
+    METHODS,
+    CourseSearcher,
+    Method,
+    RetrievalConfig,
+    SearchFilters,
+    build_course_index,
+    count_courses,
+    encoding_passes,
+    evaluate_retrieval,
+    open_course_searcher,
+)
 
 index_app = typer.Typer(help="The course search index.", no_args_is_help=True)
 
 EncoderOption = Annotated[
-    str, typer.Option("--encoder", help="English encoder: minilm, e5, minilm+e5, st:DIR or a model directory.")
+    str | None,
+    typer.Option(
+        "--encoder",
+        help="English encoder: minilm, e5, minilm+e5, st:DIR or a model directory "
+        "[default: KARMAYOGI_SEARCH__ENCODER, else minilm].",
+        show_default=False,
+    ),
 ]
 MultilingualOption = Annotated[
-    str, typer.Option("--multilingual-encoder", help="Encoder for non-English queries; 'none' to go without.")
+    str | None,
+    typer.Option(
+        "--multilingual-encoder",
+        help="Encoder for non-English queries; 'none' to go without "
+        "[default: KARMAYOGI_SEARCH__MULTILINGUAL_ENCODER, else e5].",
+        show_default=False,
+    ),
 ]
 
 
-def _config(encoder: str, multilingual: str, method: str = "hybrid") -> RetrievalConfig:
+def _config(encoder: str | None, multilingual: str | None, method: Method = "hybrid") -> RetrievalConfig:
+    """The configured encoders (settings' `search` section), each replaced by its option when given."""
+    configured = settings().search
+    multilingual = configured.multilingual_encoder if multilingual is None else multilingual
     return RetrievalConfig(
-        encoder=encoder,
-        multilingual_encoder=None if multilingual.lower() == "none" else multilingual,
-        method=method,  # type: ignore[arg-type]
+        encoder=encoder or configured.encoder,
+        multilingual_encoder=None if multilingual is None or multilingual.lower() == "none" else multilingual,
+        method=method,
     )
+
+
+def _method(name: str) -> Method:
+    for method in METHODS:
+        if method == name:
+            return method
+    raise typer.BadParameter(f"expected one of {', '.join(METHODS)}", param_hint="--method")
 
 
 @index_app.command("build")
 @reports_errors
 def index_build(
-    encoder: EncoderOption = "minilm",
-    multilingual: MultilingualOption = "e5",
+    encoder: EncoderOption = None,
+    multilingual: MultilingualOption = None,
     kind: Annotated[
         str, typer.Option("--kind", help="auto (exact up to 100k courses, IVF above), flat (exact) or ivf.")
     ] = "auto",
@@ -59,7 +89,14 @@ def index_build(
         loader = ray_encoder_loader(actors)
     total = count_courses(engine()) * encoding_passes(config)
     with progress_bar("embedding courses", total) as advance:
-        report = build_course_index(engine(), settings().home, config, advance, kind, loader)  # type: ignore[arg-type]
+        report = build_course_index(
+            engine(),
+            settings().home,
+            config,
+            progress=advance,
+            index_kind=kind,  # type: ignore[arg-type]  # checked against the three kinds above
+            encoder_loader=loader,
+        )
     console.print(
         f"indexed {report.count} courses in {report.seconds:.1f} s "
         f"({report.encoded} texts encoded: passages, sentences and tokens; the rest from the cache) → {report.path}",
@@ -80,15 +117,14 @@ def search(
     provider: Annotated[list[str], typer.Option("--provider", help="Only courses by this provider.")] = [],  # noqa: B006
     category: Annotated[list[str], typer.Option("--category", help="Only this primary category.")] = [],  # noqa: B006
     max_minutes: Annotated[int | None, typer.Option("--max-minutes", min=0, help="Longest duration.")] = None,
-    encoder: EncoderOption = "minilm",
-    multilingual: MultilingualOption = "e5",
+    encoder: EncoderOption = None,
+    multilingual: MultilingualOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Find courses for a query, or for every line of --batch FILE."""
     if (query is None) == (batch is None):
         raise typer.BadParameter("give either a QUERY or --batch FILE", param_hint="QUERY")
-    if method not in METHODS:
-        raise typer.BadParameter(f"expected one of {', '.join(METHODS)}", param_hint="--method")
+    chosen = _method(method)
     query_language = normalise_language(lang) if lang else None
     filters = SearchFilters(
         languages=frozenset(normalise_language(code) for code in language),
@@ -96,7 +132,7 @@ def search(
         categories=frozenset(category),
         max_duration_seconds=max_minutes * 60 if max_minutes is not None else None,
     )
-    searcher = open_course_searcher(engine(), settings().home, _config(encoder, multilingual, method))
+    searcher = open_course_searcher(engine(), settings().home, _config(encoder, multilingual, chosen))
     if batch is not None:
         _search_batch(searcher, batch, top_k, filters, query_language)
         return
@@ -138,8 +174,8 @@ def eval_retrieval(
         Path, typer.Option("--courses", exists=True, dir_okay=False, help="JSON lines; each course has `skills`.")
     ],
     min_courses: Annotated[int, typer.Option("--min-courses", min=1, help="A skill must tag this many courses.")] = 5,
-    encoder: EncoderOption = "minilm",
-    multilingual: MultilingualOption = "e5",
+    encoder: EncoderOption = None,
+    multilingual: MultilingualOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """nDCG@10, Recall@10 and MRR of every retrieval method on an external catalog with skill tags."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -11,8 +12,8 @@ from pydantic import BaseModel, Field
 from api.deps import ServicesDep, require
 from api.errors import problem_responses
 from api.vocab import LanguageCode
-from models import NotFoundError
-from recommender import Recommender, SearchFilters, detect_language
+from models import Course, NotFoundError
+from search import SearchFilters, detect_language
 
 router = APIRouter(
     prefix="/v1",
@@ -70,7 +71,7 @@ def search(
     query_language = lang.value if lang else detect_language(q)
     with _search_lock:
         found = searcher.search(q, k, filters, language=query_language)
-    return SearchResults(query=q, language=query_language, items=_hits(loaded.recommender, found))
+    return SearchResults(query=q, language=query_language, items=_hits(loaded.recommender.courses_by_id_, found))
 
 
 @router.get(
@@ -91,11 +92,10 @@ def similar(
     with _search_lock:
         [found] = searcher.match_texts([text], k + 1)
     others = [(course_id, score) for course_id, score in found if course_id != identifier][:k]
-    return SimilarCourses(course_id=identifier, items=_hits(loaded.recommender, others))
+    return SimilarCourses(course_id=identifier, items=_hits(loaded.recommender.courses_by_id_, others))
 
 
-def _hits(recommender: Recommender, found: list[tuple[str, float]]) -> list[Hit]:
-    courses = recommender.courses_by_id_
+def _hits(courses: Mapping[str, Course], found: list[tuple[str, float]]) -> list[Hit]:
     return [
         Hit(
             course_id=course_id,

@@ -1,13 +1,12 @@
-"""Fusing ranked lists from several retrievers: reciprocal rank fusion and weighted z-score fusion."""
+"""Fusing ranked lists from several retrievers: reciprocal rank fusion and weighted z-score fusion (the
+normalisation itself lives in `search.normalise`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
-Ranking = Sequence[tuple[str, float]]
+from search.normalise import Ranking, standardised_ranking
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Ranking], k: int = 60) -> list[tuple[str, float]]:
@@ -25,7 +24,7 @@ def zscore_fusion(rankings: Mapping[str, Ranking], weights: Mapping[str, float])
     An item missing from one list gets that list's lowest standardised score, not zero: missing means
     "ranked below everything the retriever returned"."""
     fused: dict[str, float] = defaultdict(float)
-    standardised = {name: standardise(ranking) for name, ranking in rankings.items() if ranking}
+    standardised = {name: standardised_ranking(ranking) for name, ranking in rankings.items() if ranking}
     everything = {identifier for scores in standardised.values() for identifier in scores}
     for name, scores in standardised.items():
         weight = weights.get(name, 1.0)
@@ -33,10 +32,3 @@ def zscore_fusion(rankings: Mapping[str, Ranking], weights: Mapping[str, float])
         for identifier in everything:
             fused[identifier] += weight * scores.get(identifier, floor)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-
-
-def standardise(ranking: Ranking) -> dict[str, float]:
-    scores = np.array([score for _, score in ranking], dtype=np.float64)
-    spread = scores.std()
-    centred = (scores - scores.mean()) / (spread if spread > 1e-12 else 1.0)
-    return {identifier: float(value) for (identifier, _), value in zip(ranking, centred, strict=True)}

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from models import Course
-from recommender.passages import DEFAULT_FIELDS
+from models.settings import SearchSettings
+from search.passages import DEFAULT_FIELDS
 
 Method = Literal["dense", "bm25", "hybrid", "rrf"]
 METHODS: tuple[Method, ...] = ("dense", "bm25", "hybrid", "rrf")
@@ -91,3 +92,8 @@ class CourseFacts:
     @classmethod
     def of(cls, course: Course) -> CourseFacts:
         return cls(list(course.languages), list(course.organisations), course.primary_category, course.duration_seconds)
+
+
+def retrieval_config(settings: SearchSettings) -> RetrievalConfig:
+    """The measured default configuration with the configured encoders."""
+    return RetrievalConfig(encoder=settings.encoder, multilingual_encoder=settings.multilingual_encoder)

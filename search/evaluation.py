@@ -19,15 +19,10 @@ import numpy as np
 from ir_measures import RR, R, nDCG
 
 from models import ingest_file, list_courses, make_engine, session_scope, upgrade
-from recommender.fusion import reciprocal_rank_fusion, zscore_fusion
-from recommender.retrieval import (
-    ENGLISH,
-    MULTILINGUAL,
-    SEGMENTS,
-    CourseSearcher,
-    RetrievalConfig,
-    build_searcher,
-)
+from search.building import build_searcher
+from search.config import RetrievalConfig
+from search.fusion import reciprocal_rank_fusion, zscore_fusion
+from search.searcher import CourseSearcher
 
 MEASURES = {"nDCG@10": nDCG @ 10, "Recall@10": R @ 10, "MRR": RR}
 DEPTH = 100
@@ -108,45 +103,46 @@ def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, l
         f"dense {config.encoder}": dense,
         f"RRF(BM25, {config.encoder})": [reciprocal_rank_fusion([d, b]) for d, b in zip(dense, bm25, strict=True)],
     }
-    weights = {ENGLISH: 1.0, "bm25": config.bm25_weight, MULTILINGUAL: config.multilingual_weight}
+    weights = {"dense": 1.0, "bm25": config.bm25_weight, "multilingual": config.multilingual_weight}
     passages = f"z-fusion {config.encoder} + {config.bm25_weight:g}·BM25"
-    runs[passages] = [zscore_fusion({ENGLISH: d, "bm25": b}, weights) for d, b in zip(dense, bm25, strict=True)]
+    runs[passages] = [zscore_fusion({"dense": d, "bm25": b}, weights) for d, b in zip(dense, bm25, strict=True)]
     if searcher.multilingual:
-        e5 = searcher.dense(queries, DEPTH, index=MULTILINGUAL)
+        e5 = searcher.dense(queries, DEPTH, multilingual=True)
         runs[f"dense {config.multilingual_encoder} (title + {config.multilingual_chars} chars)"] = e5
         runs[f"RRF(BM25, {config.encoder}, {config.multilingual_encoder})"] = [
             reciprocal_rank_fusion([d, b, m]) for d, b, m in zip(dense, bm25, e5, strict=True)
         ]
         passages += f" + {config.multilingual_weight:g}·{config.multilingual_encoder}"
         runs[passages] = [
-            zscore_fusion({ENGLISH: d, "bm25": b, MULTILINGUAL: m}, weights)
+            zscore_fusion({"dense": d, "bm25": b, "multilingual": m}, weights)
             for d, b, m in zip(dense, bm25, e5, strict=True)
         ]
-    if SEGMENTS in searcher.indexes:
+    if searcher.parts.sentences is not None:
         runs[f"{config.encoder}, best sentence"] = _best_sentence_runs(searcher, queries)
-    if searcher.tokens is not None:
+    if searcher.parts.tokens is not None:
         runs[f"{config.encoder}, late interaction (MaxSim over tokens)"] = _late_interaction_runs(searcher, queries)
     default = "hybrid: " + passages.removeprefix("z-fusion ")
-    if SEGMENTS in searcher.indexes and config.segment_weight > 0:
+    if searcher.parts.sentences is not None and config.segment_weight > 0:
         default += f" + {config.segment_weight:g}·best sentence"
     if config.neighbour_weight > 0 and config.neighbours > 0:
         default += f" + {config.neighbour_weight:g}·{config.neighbours} nearest courses"
-    if searcher.tokens is not None and config.token_weight > 0:
+    if searcher.parts.tokens is not None and config.token_weight > 0:
         default += f", MaxSim rerank of {config.candidates} (×{config.token_weight:g})"
     runs[default + " (default)"] = searcher.hybrid(queries, DEPTH)
     return runs
 
 
 def _best_sentence_runs(searcher: CourseSearcher, queries: Sequence[str]) -> list[Ranking]:
-    pool, scores = searcher.best_segment_scores(searcher.embed(queries))
+    pool, scores = searcher.best_sentence_scores(searcher.embed(queries))
     return [_ranking(pool, row) for row in scores]
 
 
 def _late_interaction_runs(searcher: CourseSearcher, queries: Sequence[str]) -> list[Ranking]:
-    assert searcher.tokens is not None
+    tokens = searcher.parts.tokens
+    if tokens is None:
+        raise LookupError("this searcher has no token vectors (token_weight is 0)")
     pool = sorted(searcher.texts)
     # A course without token vectors has no MaxSim (NaN): ranked last here.
-    tokens = searcher.tokens
     return [
         _ranking(pool, np.nan_to_num(tokens.maxsim(query, pool), nan=-1.0)) for query in searcher.query_tokens(queries)
     ]

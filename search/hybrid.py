@@ -1,5 +1,5 @@
-"""The hybrid search's arithmetic: putting signals on one scale, smoothing scores over each course's nearest
-courses, a course's best sentence, and where a pool of courses sits in each index."""
+"""The hybrid search's arithmetic: smoothing scores over each course's nearest courses, and where a pool of
+courses sits in each index."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings import VectorIndex
+from search.sentences import SentencePlacement
 
 
 @dataclass(frozen=True)
@@ -17,30 +18,12 @@ class PoolLayout:
     the pool, and identifier lookups per query would cost more than the arithmetic on a large catalog."""
 
     pool: list[str]
-    rows: dict[str, np.ndarray]  # per vector index: each pool course's row
-    bm25_columns: np.ndarray
-    segment_rows: np.ndarray  # the pool's sentences, grouped by course, in pool order
-    segment_starts: np.ndarray  # where each course's group starts in `segment_rows`
-    with_segments: np.ndarray  # the pool positions of the courses that have sentences
+    passage_rows: np.ndarray  # each pool course's row in the passage index
+    multilingual_rows: np.ndarray | None  # ... in the multilingual index, when there is one
+    bm25_columns: np.ndarray  # ... column in BM25's scores
+    sentences: SentencePlacement | None  # the pool's sentences, when there is a sentence index
     neighbours: np.ndarray  # (pool, stored neighbours): pool positions, -1 where outside the pool
     smoothing: bool  # whether `neighbours` was filled in
-
-
-def standardised(scores: np.ndarray) -> np.ndarray:
-    """Mean 0 and deviation 1 along the last axis (a constant row stays 0): makes signals of different scales
-    addable."""
-    scores = np.asarray(scores, dtype=np.float64)
-    spread = scores.std(axis=-1, keepdims=True)
-    return (scores - scores.mean(axis=-1, keepdims=True)) / np.where(spread > 1e-12, spread, 1.0)
-
-
-def standardised_known(scores: np.ndarray) -> np.ndarray:
-    """`standardised` over the finite values of a 1-d array; NaN (no evidence) becomes 0, the neutral score."""
-    known = np.isfinite(scores)
-    result = np.zeros(len(scores), dtype=np.float64)
-    if known.any():
-        result[known] = standardised(scores[known])
-    return result
 
 
 def neighbour_means(fused: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -49,16 +32,6 @@ def neighbour_means(fused: np.ndarray, table: np.ndarray) -> np.ndarray:
     present = table >= 0
     gathered = np.where(present, fused[:, np.where(present, table, 0)], 0.0)  # (queries, pool, neighbours)
     return gathered.sum(axis=2) / np.maximum(present.sum(axis=1), 1)
-
-
-def best_sentence_scores(sentences: VectorIndex, vectors: np.ndarray, layout: PoolLayout) -> np.ndarray:
-    """Each pool course's best sentence cosine; -1 (the lowest a cosine can be) for a course without sentences."""
-    scores = np.full((len(vectors), len(layout.pool)), -1.0, dtype=np.float32)
-    if len(layout.with_segments) == 0:
-        return scores
-    similarities = sentences.scores_at(vectors, layout.segment_rows)
-    scores[:, layout.with_segments] = np.maximum.reduceat(similarities, layout.segment_starts, axis=1)
-    return scores
 
 
 def nearest_courses(index: VectorIndex, count: int) -> dict[str, list[str]]:

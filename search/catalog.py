@@ -1,25 +1,25 @@
 """The course index of a catalog stored in the database: where it lives under KARMAYOGI_HOME, building it from
-the catalog, and opening it with a check that it still matches the catalog."""
+the catalog, and opening it with a check that it still matches the catalog (or building it when it does not)."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from embeddings import EmbeddingCache, IndexManifest, load_encoder
+from embeddings import EmbeddingCache, IndexManifest, IndexMismatchError, IndexNotFoundError, load_encoder
 from embeddings.index import IndexKind
 from models import catalog_fingerprint, list_courses, load_competency_model, session_scope
-from recommender.retrieval import (
-    CourseSearcher,
-    EncoderLoader,
-    Progress,
-    RetrievalConfig,
-    build_searcher,
-    load_searcher,
-)
+from search.building import EncoderLoader, build_searcher
+from search.config import RetrievalConfig
+from search.searcher import CourseSearcher, Progress
+from search.storage import load_searcher, save_searcher
+
+log = logging.getLogger("karmayogi.search")
 
 
 def index_path(home: Path) -> Path:
@@ -51,6 +51,7 @@ def build_course_index(
     engine: Engine,
     home: Path,
     config: RetrievalConfig = RetrievalConfig(),
+    *,
     progress: Progress | None = None,
     index_kind: IndexKind = "auto",
     encoder_loader: EncoderLoader = load_encoder,
@@ -64,12 +65,14 @@ def build_course_index(
         fingerprint = catalog_fingerprint(session)
     cache = EmbeddingCache(cache_path(home))
     try:
-        searcher = build_searcher(courses, names, config, cache, progress, index_kind, encoder_loader)
+        searcher = build_searcher(
+            courses, names, config, cache=cache, progress=progress, index_kind=index_kind, encoder_loader=encoder_loader
+        )
         path = index_path(home)
-        manifest = searcher.save(path, fingerprint)
+        manifest = save_searcher(searcher, path, fingerprint)
     finally:
         cache.close()
-    encoded = sum(getattr(encoder, "encoded", 0) for encoder in searcher.encoders.values())
+    encoded = sum(getattr(encoder, "encoded", 0) for encoder in searcher.parts.encoders())
     return BuildReport(manifest, path, time.perf_counter() - started, encoded)
 
 
@@ -78,3 +81,22 @@ def open_course_searcher(engine: Engine, home: Path, config: RetrievalConfig = R
     with session_scope(engine) as session:
         fingerprint = catalog_fingerprint(session)
     return load_searcher(index_path(home), config, fingerprint)
+
+
+def open_or_build_searcher(
+    engine: Engine,
+    home: Path,
+    config: RetrievalConfig = RetrievalConfig(),
+    notify: Callable[[str], None] | None = None,
+) -> CourseSearcher:
+    """The stored index, built first when it is missing or was built from another state of the catalog or with
+    other encoders (the embedding cache makes a rebuild encode only what changed). `notify` hears why."""
+    try:
+        return open_course_searcher(engine, home, config)
+    except (IndexNotFoundError, IndexMismatchError) as why:
+        message = f"building the course index: {why}"
+        log.info(message)
+        if notify is not None:
+            notify(message)
+        build_course_index(engine, home, config)
+        return open_course_searcher(engine, home, config)

@@ -49,3 +49,12 @@ def passage_segments(text: str) -> list[str]:
 def _sentence(text: str) -> str:
     text = " ".join(text.split())
     return text if text.endswith((".", "!", "?", "।")) else text + "."
+
+
+def multilingual_passage(course: Course, chars: int) -> str:
+    """What the multilingual encoder reads: the title and the description's first `chars` characters, cut at a
+    word (the 4-bit E5 engine is slow on long texts, and the start carries the topic)."""
+    description = (
+        course.description[:chars].rsplit(" ", 1)[0] if len(course.description) > chars else course.description
+    )
+    return f"{course.name}. {description}".strip()

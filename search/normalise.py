@@ -1,0 +1,33 @@
+"""Putting scores of different retrievers on one scale (kept apart from fusing them, as ranx does): the one
+z-score normalisation every fusion and the hybrid use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+Ranking = Sequence[tuple[str, float]]
+
+
+def standardised(scores: np.ndarray) -> np.ndarray:
+    """Mean 0 and deviation 1 along the last axis (a constant row stays 0): makes signals of different scales
+    addable."""
+    scores = np.asarray(scores, dtype=np.float64)
+    spread = scores.std(axis=-1, keepdims=True)
+    return (scores - scores.mean(axis=-1, keepdims=True)) / np.where(spread > 1e-12, spread, 1.0)
+
+
+def standardised_known(scores: np.ndarray) -> np.ndarray:
+    """`standardised` over the finite values of a 1-d array; NaN (no evidence) becomes 0, the neutral score."""
+    known = np.isfinite(scores)
+    result = np.zeros(len(scores), dtype=np.float64)
+    if known.any():
+        result[known] = standardised(scores[known])
+    return result
+
+
+def standardised_ranking(ranking: Ranking) -> dict[str, float]:
+    """A ranked list's scores, standardised over the list itself, by identifier."""
+    values = standardised(np.array([score for _, score in ranking], dtype=np.float64))
+    return {identifier: float(value) for (identifier, _), value in zip(ranking, values, strict=True)}

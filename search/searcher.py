@@ -1,0 +1,331 @@
+"""Course search over one loaded index: dense FAISS indexes of whole passages and of their sentences, BM25
+beside them, their fusion, a late-interaction rerank of the best candidates, and routing of non-English queries
+to the multilingual encoder. `CourseSearcher` is what the recommender, the HTTP service and the CLI call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from embeddings import CachedEncoder, Encoder, TokenIndex, VectorIndex
+from embeddings.cache import passage_token_blobs, queries_with_tokens
+from models import Course
+from search.config import STORED_NEIGHBOURS, CourseFacts, Method, RetrievalConfig, SearchFilters
+from search.fusion import reciprocal_rank_fusion
+from search.hybrid import PoolLayout, nearest_courses, neighbour_means, neighbour_table
+from search.language import is_english
+from search.lexical import LexicalIndex
+from search.normalise import standardised, standardised_known
+from search.passages import course_text, multilingual_passage
+from search.sentences import SentenceIndex
+
+Progress = Callable[[int], None]
+Ranking = list[tuple[str, float]]
+_SLICE = 64  # courses whose sentences (or tokens) are encoded together
+# The hybrid's products are small (queries × pool). Left to OpenBLAS's own threads they spin against the encoder's
+# torch threads on the same cores: measured on 2 cores, a MiniLM query encoding took 12 ms alone and about 50 ms
+# right after a numpy product. One BLAS thread during a search removes that (a shared setting: a concurrent
+# search that restores it early only costs speed, never correctness).
+_BLAS = ThreadpoolController()
+
+
+@dataclass
+class SearchParts:
+    """What a searcher is made of, each part named: the English encoder and its passage index (always), the
+    multilingual encoder and its index, the sentence index and the token vectors (each when configured)."""
+
+    encoder: Encoder
+    passages: VectorIndex
+    multilingual_encoder: Encoder | None = None
+    multilingual: VectorIndex | None = None
+    sentences: SentenceIndex | None = None
+    tokens: TokenIndex | None = None
+
+    def encoders(self) -> list[Encoder]:
+        return [self.encoder] + ([self.multilingual_encoder] if self.multilingual_encoder is not None else [])
+
+
+class CourseSearcher:
+    """A loaded course index: `search(query, k, filters)` returns [(identifier, score), ...], best first.
+
+    English queries go to the hybrid of the English retrievers (`hybrid`); a query detected as another language
+    goes to the multilingual encoder's index, which matches it against texts in any language."""
+
+    def __init__(
+        self,
+        config: RetrievalConfig,
+        parts: SearchParts,
+        texts: Mapping[str, str] | None = None,
+        facts: Mapping[str, CourseFacts] | None = None,
+        neighbours: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.config = config
+        self.parts = parts
+        self.texts = dict(texts or {})
+        self.facts = dict(facts or {})
+        # Each course's nearest courses, computed on first use after a change (and stored with the index).
+        self._neighbours = {i: list(n) for i, n in neighbours.items()} if neighbours is not None else None
+        self._lexical: LexicalIndex | None = None
+        self._full_layout: PoolLayout | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def multilingual(self) -> bool:
+        return self.parts.multilingual is not None
+
+    # --- searching -------------------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        language: str | None = None,
+        method: Method | None = None,
+    ) -> Ranking:
+        return self.search_many([query], k, filters, [language], method)[0]
+
+    def search_many(
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        languages: Sequence[str | None] | None = None,
+        method: Method | None = None,
+    ) -> list[Ranking]:
+        """Many queries at once (encoded in batches). `languages[i]` overrides detection for query i."""
+        method = method or self.config.method
+        allowed = self.allowed(filters)
+        given = list(languages) if languages is not None else [None] * len(queries)
+        english = [
+            not self.multilingual or is_english(query, language) for query, language in zip(queries, given, strict=True)
+        ]
+        results: list[Ranking] = [[] for _ in queries]
+        for wanted in (True, False):
+            chosen = [i for i, route in enumerate(english) if route is wanted]
+            if not chosen:
+                continue
+            some = [queries[i] for i in chosen]
+            rankings = self._search_english(some, k, allowed, method) if wanted else self.dense(some, k, allowed, True)
+            for i, ranking in zip(chosen, rankings, strict=True):
+                results[i] = ranking
+        return results
+
+    def _search_english(
+        self, queries: Sequence[str], k: int, allowed: Collection[str] | None, method: Method
+    ) -> list[Ranking]:
+        if method == "dense":
+            return self.dense(queries, k, allowed)
+        if method == "bm25":
+            return [self.lexical(query, k, allowed) for query in queries]
+        if method == "hybrid":
+            return self.hybrid(queries, k, allowed)
+        # rrf: the rank lists of the passage encoders and BM25, fused by rank alone.
+        depth = max(k, self.config.candidates)
+        rankings = [self.dense(queries, depth, allowed), [self.lexical(query, depth, allowed) for query in queries]]
+        if self.multilingual and self.config.multilingual_weight > 0:
+            rankings.append(self.dense(queries, depth, allowed, multilingual=True))
+        return [reciprocal_rank_fusion([ranking[i] for ranking in rankings])[:k] for i in range(len(queries))]
+
+    def hybrid(self, queries: Sequence[str], k: int, allowed: Collection[str] | None = None) -> list[Ranking]:
+        """The default for English queries. Every allowed course gets each signal's exact score: passage cosine
+        (weight 1), BM25, the multilingual passage cosine and the best sentence's cosine; each is standardised
+        over the allowed courses and the weighted sum ranks them. Late interaction then reranks the best
+        `candidates`: both scores standardised over the candidates, MaxSim weighted by `token_weight`."""
+        with _BLAS.limit(limits=1, user_api="blas"):
+            return self._hybrid(queries, k, allowed)
+
+    def _hybrid(self, queries: Sequence[str], k: int, allowed: Collection[str] | None) -> list[Ranking]:
+        layout = self._layout(allowed)
+        pool = layout.pool
+        if not pool or k <= 0 or not queries:
+            return [[] for _ in queries]
+        config, parts = self.config, self.parts
+        rerank = parts.tokens is not None and config.token_weight > 0
+        query_tokens: list[np.ndarray] | None = None
+        if rerank:
+            vectors, query_tokens = queries_with_tokens(parts.encoder, queries)
+        else:
+            vectors = self.embed(queries)
+        signals = [(1.0, parts.passages.scores_at(vectors, layout.passage_rows))]
+        if config.bm25_weight > 0:
+            signals.append((config.bm25_weight, self.lexical_index().scores(queries, layout.bm25_columns)))
+        if parts.multilingual is not None and layout.multilingual_rows is not None and config.multilingual_weight > 0:
+            scores = parts.multilingual.scores_at(self.embed_multilingual(queries), layout.multilingual_rows)
+            signals.append((config.multilingual_weight, scores))
+        if parts.sentences is not None and layout.sentences is not None and config.segment_weight > 0:
+            scores = parts.sentences.best_scores(vectors, layout.sentences, len(pool))
+            signals.append((config.segment_weight, scores))
+        fused = np.zeros((len(queries), len(pool)), dtype=np.float64)
+        for weight, scores in signals:
+            fused = fused + weight * standardised(scores)
+        if config.neighbour_weight > 0 and config.neighbours > 0:
+            fused = fused + config.neighbour_weight * neighbour_means(fused, layout.neighbours[:, : config.neighbours])
+        depth = min(max(k, config.candidates), len(pool))
+        results = []
+        for row, scores in enumerate(fused):
+            top = np.argpartition(-scores, depth - 1)[:depth]
+            final = scores[top]
+            if query_tokens is not None and parts.tokens is not None:
+                maxsim = parts.tokens.maxsim(query_tokens[row], [pool[j] for j in top])
+                # A candidate without token vectors (a Hindi-only course under an English encoder) stays neutral.
+                final = standardised(final) + config.token_weight * standardised_known(maxsim)
+            order = np.lexsort((top, -final))[:k]
+            results.append([(pool[top[j]], float(final[j])) for j in order])
+        return results
+
+    def _layout(self, allowed: Collection[str] | None) -> PoolLayout:
+        if allowed is None:
+            # Rebuilt when the courses change, or when smoothing is turned on after a layout without neighbours.
+            if self._full_layout is None or (self.config.neighbour_weight > 0) != self._full_layout.smoothing:
+                self._full_layout = self._new_layout(sorted(self.texts))
+            return self._full_layout
+        return self._new_layout(sorted(set(allowed) & self.texts.keys()))
+
+    def _new_layout(self, pool: list[str]) -> PoolLayout:
+        parts = self.parts
+        columns = self.lexical_index().columns
+        smoothing = self.config.neighbour_weight > 0
+        return PoolLayout(
+            pool=pool,
+            passage_rows=parts.passages.rows_of(pool),
+            multilingual_rows=parts.multilingual.rows_of(pool) if parts.multilingual is not None else None,
+            bm25_columns=np.fromiter((columns[i] for i in pool), dtype=np.int64, count=len(pool)),
+            sentences=parts.sentences.placement(pool) if parts.sentences is not None else None,
+            neighbours=neighbour_table(pool, self.neighbours() if smoothing else {}, STORED_NEIGHBOURS),
+            smoothing=smoothing,
+        )
+
+    def neighbours(self) -> dict[str, list[str]]:
+        """Each course's nearest other courses by passage cosine (exact for exact indexes), most similar first."""
+        if self._neighbours is None:
+            self._neighbours = nearest_courses(self.parts.passages, STORED_NEIGHBOURS)
+        return self._neighbours
+
+    def best_sentence_scores(self, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Every course's best sentence cosine: the courses in identifier order, and (queries, courses) scores;
+        -1 (the lowest a cosine can be) for a course without sentences."""
+        layout = self._layout(None)
+        sentences = self.parts.sentences
+        if sentences is None or layout.sentences is None:
+            raise LookupError("this searcher has no sentence index (segment_weight is 0)")
+        return layout.pool, sentences.best_scores(vectors, layout.sentences, len(layout.pool))
+
+    def dense(
+        self, queries: Sequence[str], k: int, allowed: Collection[str] | None = None, multilingual: bool = False
+    ) -> list[Ranking]:
+        """Nearest passages by cosine: the English encoder's, or the multilingual one's."""
+        if multilingual:
+            return self._multilingual_index().search(self.embed_multilingual(queries), k, allowed)
+        return self.parts.passages.search(self.embed(queries), k, allowed)
+
+    def lexical(self, query: str, k: int, allowed: Collection[str] | None = None) -> Ranking:
+        return self.lexical_index().search(query, k, allowed)
+
+    def query_tokens(self, queries: Sequence[str]) -> list[np.ndarray]:
+        """Each query's content-token vectors from the English encoder, for late interaction."""
+        return queries_with_tokens(self.parts.encoder, queries)[1]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """English query vectors for arbitrary texts (e.g. a competency description), comparable with the index."""
+        return self.parts.encoder.encode_queries(list(texts))
+
+    def embed_multilingual(self, texts: Sequence[str]) -> np.ndarray:
+        encoder = self.parts.multilingual_encoder
+        if encoder is None:
+            raise LookupError("this searcher has no multilingual encoder")
+        return encoder.encode_queries(list(texts))
+
+    def match_texts(self, texts: list[str], k: int, filters: SearchFilters | None = None) -> list[Ranking]:
+        """Courses nearest to each long text, such as a competency description, by cosine similarity (dense
+        only: BM25 would reward a description's frequent words). This is the recommender's `CourseMatcher`."""
+        return self.dense(texts, k, self.allowed(filters))
+
+    def allowed(self, filters: SearchFilters | None) -> set[str] | None:
+        if filters is None or filters.is_empty():
+            return None
+        return {identifier for identifier, facts in self.facts.items() if filters.allows(facts)}
+
+    def lexical_index(self) -> LexicalIndex:
+        """BM25 over the passages, built on first use: a dense-only searcher never pays for it."""
+        if self._lexical is None:
+            self._lexical = LexicalIndex(self.texts)
+        return self._lexical
+
+    def _multilingual_index(self) -> VectorIndex:
+        if self.parts.multilingual is None:
+            raise LookupError("this searcher has no multilingual index")
+        return self.parts.multilingual
+
+    # --- keeping the index current -----------------------------------------------------------------------------
+    def upsert_courses(
+        self, courses: Sequence[Course], competency_names: Mapping[str, str], progress: Progress | None = None
+    ) -> None:
+        """Add or replace courses: only texts that changed reach the encoder when it is a `CachedEncoder`."""
+        parts, config = self.parts, self.config
+        identifiers = [course.identifier for course in courses]
+        texts = [course_text(course, config.fields, competency_names) for course in courses]
+        parts.passages.upsert(identifiers, _encode_passages(parts.encoder, texts, progress))
+        if parts.multilingual is not None and parts.multilingual_encoder is not None:
+            passages = [multilingual_passage(course, config.multilingual_chars) for course in courses]
+            parts.multilingual.upsert(identifiers, _encode_passages(parts.multilingual_encoder, passages, progress))
+        # Sentences and tokens in slices of courses, so that a progress bar moves while they are encoded (one slice
+        # for an encoder that wants everything in one call, such as a Ray pool that loads the model per call).
+        step = _slice_size(parts.encoder)
+        for start in range(0, len(identifiers), step):
+            some, their_texts = identifiers[start : start + step], texts[start : start + step]
+            if parts.sentences is not None:
+                parts.sentences.upsert(some, their_texts, lambda t: _encode_passages(parts.encoder, t, None))
+                _advance(progress, len(some))
+            if parts.tokens is not None:
+                parts.tokens.upsert_packed(some, passage_token_blobs(parts.encoder, their_texts))
+                _advance(progress, len(some))
+        self.texts.update(zip(identifiers, texts, strict=True))
+        self.facts.update((course.identifier, CourseFacts.of(course)) for course in courses)
+        self._changed()
+
+    def remove_courses(self, identifiers: Collection[str]) -> int:
+        parts = self.parts
+        for part in (parts.sentences, parts.tokens, parts.passages, parts.multilingual):
+            if part is not None:
+                part.remove(identifiers)
+        removed = [identifier for identifier in identifiers if self.texts.pop(identifier, None) is not None]
+        for identifier in removed:
+            self.facts.pop(identifier, None)
+        self._changed()
+        return len(removed)
+
+    def _changed(self) -> None:
+        self._lexical = None
+        self._neighbours = None
+        self._full_layout = None
+
+
+def encoding_passes(config: RetrievalConfig) -> int:
+    """How many times building an index reports each course to its progress callback: once per encoder, once for
+    its sentences, once for its tokens (assuming an encoder that gives token vectors)."""
+    passes = 1 + bool(config.multilingual_encoder) + (config.segment_weight > 0) + (config.token_weight > 0)
+    return int(passes)
+
+
+def _slice_size(encoder: Encoder) -> int:
+    inner = encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
+    return max(_SLICE, int(getattr(inner, "passages_per_call", _SLICE)))
+
+
+def _advance(progress: Progress | None, count: int) -> None:
+    if progress is not None:
+        progress(count)
+
+
+def _encode_passages(encoder: Encoder, texts: list[str], progress: Progress | None) -> np.ndarray:
+    if isinstance(encoder, CachedEncoder):
+        return encoder.encode_passages(texts, progress=progress)
+    vectors = encoder.encode_passages(texts)
+    if progress is not None:
+        progress(len(texts))
+    return vectors

@@ -1,0 +1,79 @@
+"""The best-sentence index: the English encoder's vector of every sentence of every course passage, and which
+sentences belong to which course."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from embeddings import VectorIndex
+from search.passages import passage_segments
+
+# A sentence's identifier in the index: the course's, this separator, its position in the passage.
+SEPARATOR = "\t"
+Encode = Callable[[list[str]], np.ndarray]
+
+
+def course_of(sentence: str) -> str:
+    return sentence.split(SEPARATOR, 1)[0]
+
+
+@dataclass(frozen=True)
+class SentencePlacement:
+    """Where the sentences of a pool of courses sit in the index, grouped by course in pool order."""
+
+    rows: np.ndarray  # the pool's sentence rows
+    starts: np.ndarray  # where each course's group starts in `rows`
+    owners: np.ndarray  # the pool positions of the courses that have sentences
+
+
+class SentenceIndex:
+    def __init__(self, vectors: VectorIndex) -> None:
+        self.vectors = vectors
+        self.by_course: dict[str, list[str]] = {}
+        for sentence in vectors.identifiers:
+            self.by_course.setdefault(course_of(sentence), []).append(sentence)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def of(self, course: str) -> list[str]:
+        return list(self.by_course.get(course, ()))
+
+    def upsert(self, identifiers: Sequence[str], texts: Sequence[str], encode: Encode) -> None:
+        """Replace the sentences of these courses by those of their new passages."""
+        self.remove(identifiers)
+        named = [
+            (f"{identifier}{SEPARATOR}{n}", segment)
+            for identifier, text in zip(identifiers, texts, strict=True)
+            for n, segment in enumerate(passage_segments(text))
+        ]
+        if not named:
+            return
+        self.vectors.upsert([name for name, _ in named], encode([segment for _, segment in named]))
+        for name, _ in named:
+            self.by_course.setdefault(course_of(name), []).append(name)
+
+    def remove(self, identifiers: Collection[str]) -> None:
+        self.vectors.remove([sentence for identifier in identifiers for sentence in self.by_course.pop(identifier, [])])
+
+    def placement(self, pool: Sequence[str]) -> SentencePlacement:
+        owners = [(n, self.by_course[i]) for n, i in enumerate(pool) if self.by_course.get(i)]
+        sentences = [sentence for _, own in owners for sentence in own]
+        return SentencePlacement(
+            rows=self.vectors.rows_of(sentences) if sentences else np.zeros(0, dtype=np.int64),
+            starts=np.cumsum([0] + [len(own) for _, own in owners[:-1]]).astype(np.int64),
+            owners=np.array([n for n, _ in owners], dtype=np.int64),
+        )
+
+    def best_scores(self, queries: np.ndarray, placement: SentencePlacement, pool_size: int) -> np.ndarray:
+        """(queries, pool) best sentence cosine of each pool course; -1 (the lowest a cosine can be) for a course
+        without sentences."""
+        scores = np.full((len(queries), pool_size), -1.0, dtype=np.float32)
+        if len(placement.owners) == 0:
+            return scores
+        similarities = self.vectors.scores_at(queries, placement.rows)
+        scores[:, placement.owners] = np.maximum.reduceat(similarities, placement.starts, axis=1)
+        return scores
