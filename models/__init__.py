@@ -3,6 +3,7 @@
 from models.catalog import (
     CatalogStats,
     NotFoundError,
+    approved_languages,
     catalog_fingerprint,
     catalog_stats,
     get_competency,
@@ -32,6 +33,7 @@ from models.schemas import (
     Role,
 )
 from models.settings import Settings
+from models.statuses import UnitStatus
 
 __all__ = [
     "KINDS",
@@ -55,7 +57,9 @@ __all__ = [
     "Role",
     "SchemaNotReadyError",
     "Settings",
+    "UnitStatus",
     "UnknownLanguageError",
+    "approved_languages",
     "catalog_fingerprint",
     "catalog_stats",
     "check_schema",

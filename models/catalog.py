@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from models.schemas import (
@@ -23,6 +23,7 @@ from models.schemas import (
     RequiredCompetency,
     Role,
 )
+from models.statuses import UnitStatus
 from models.tables import (
     CompetencyAreaRow,
     CompetencyRow,
@@ -32,6 +33,7 @@ from models.tables import (
     LearnerRow,
     ProficiencyLevelRow,
     RoleRow,
+    TranslationUnitRow,
 )
 
 
@@ -109,6 +111,26 @@ def iter_learners(session: Session, batch_size: int = 1000) -> Iterator[Learner]
         yield from (_learner(r) for r in rows)
         last = rows[-1].id
         session.expunge_all()
+
+
+def approved_languages(session: Session, course_ids: Collection[str] | None = None) -> dict[str, frozenset[str]]:
+    """Course id -> the languages in which a reviewer approved its metadata: every translated field of the
+    course in that language (at least one) is approved; untranslated fields do not count, any other status
+    (machine draft, in review, rejected) withholds the language. Courses with none are left out."""
+    units = TranslationUnitRow
+    not_approved = func.sum(case((units.status != UnitStatus.APPROVED, 1), else_=0))
+    query = (
+        select(units.course_id, units.language)
+        .where(units.status != UnitStatus.UNTRANSLATED)
+        .group_by(units.course_id, units.language)
+        .having(not_approved == 0)
+    )
+    if course_ids is not None:
+        query = query.where(units.course_id.in_(course_ids))
+    found: dict[str, set[str]] = defaultdict(set)
+    for course_id, language in session.execute(query):
+        found[course_id].add(language)
+    return {course_id: frozenset(languages) for course_id, languages in found.items()}
 
 
 def catalog_fingerprint(session: Session) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.statuses import UnitStatus, status_check
+
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
@@ -159,8 +161,6 @@ class LearnerCompetencyRow(Base):
 
 # Translation (issue 5): units of the review workflow, their history, the translation memory and bulk jobs.
 
-TRANSLATION_STATUSES = ("untranslated", "machine_translated", "in_review", "approved", "rejected")
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -172,10 +172,7 @@ class TranslationUnitRow(Base):
     __tablename__ = "translation_units"
     __table_args__ = (
         UniqueConstraint("course_id", "field", "language", name="uq_translation_units_key"),
-        CheckConstraint(
-            "status IN ('untranslated', 'machine_translated', 'in_review', 'approved', 'rejected')",
-            name="ck_translation_units_status",
-        ),
+        CheckConstraint(status_check(), name="ck_translation_units_status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -184,7 +181,8 @@ class TranslationUnitRow(Base):
     language: Mapped[str] = mapped_column(String(8), index=True)
     source_text: Mapped[str] = mapped_column(Text)
     source_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(24), default="untranslated", index=True)
+    # A plain string column (not an SQL enum type), kept to UnitStatus by the CHECK above.
+    status: Mapped[str] = mapped_column(String(24), default=UnitStatus.UNTRANSLATED, index=True)
     engine: Mapped[str | None] = mapped_column(String(128))
     memory_score: Mapped[float | None] = mapped_column(Float)
     draft: Mapped[str | None] = mapped_column(Text)

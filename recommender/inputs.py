@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Competency, Course, Role, list_courses, list_roles, load_competency_model
-from models.tables import LearnerCourseRow, LearnerRow, TranslationUnitRow
+from models import Competency, Course, Role, approved_languages, list_courses, list_roles, load_competency_model
+from models.tables import LearnerCourseRow, LearnerRow
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class CatalogInputs:
     courses: list[Course]  # the order fixes each course's column in every matrix
     # department -> course id -> learners of that department who enrolled in or completed it
     department_popularity: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-    # course id -> languages in which its metadata has an approved translation
+    # course id -> languages in which its metadata has an approved translation (models.approved_languages)
     approved_translations: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
@@ -35,23 +35,8 @@ def load_inputs(session: Session) -> CatalogInputs:
         roles={r.id: r for r in list_roles(session)},
         courses=list_courses(session),
         department_popularity=department_popularity(session),
-        approved_translations=approved_translations(session),
+        approved_translations=approved_languages(session),
     )
-
-
-def approved_translations(session: Session) -> dict[str, frozenset[str]]:
-    """Languages in which every translated field of a course (at least one) is approved by a reviewer."""
-    statuses: dict[tuple[str, str], set[str]] = defaultdict(set)
-    query = select(TranslationUnitRow.course_id, TranslationUnitRow.language, TranslationUnitRow.status).where(
-        TranslationUnitRow.status != "untranslated"
-    )
-    for course_id, language, status in session.execute(query):
-        statuses[course_id, language].add(status)
-    found: dict[str, set[str]] = defaultdict(set)
-    for (course_id, language), seen in statuses.items():
-        if seen == {"approved"}:
-            found[course_id].add(language)
-    return {course_id: frozenset(languages) for course_id, languages in found.items()}
 
 
 def department_popularity(session: Session) -> dict[str, dict[str, int]]:

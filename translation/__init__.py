@@ -26,8 +26,9 @@ from translation.languages import (
 from translation.memory import MemoryMatch, TranslationMemory
 from translation.pipeline import Draft, TranslationPipeline
 from translation.review import (
-    STATUSES,
+    Action,
     UnitView,
+    allowed_actions,
     approve_unit,
     bulk_approve_clean,
     edit_unit,
@@ -41,8 +42,8 @@ __all__ = [
     "CHECKS",
     "FIELDS",
     "IGOT_PORTAL_LANGUAGES",
-    "STATUSES",
     "TRANSLATION_LANGUAGES",
+    "Action",
     "Check",
     "Draft",
     "Engine",
@@ -63,6 +64,7 @@ __all__ = [
     "TranslationSettings",
     "UnitView",
     "UnknownUnitError",
+    "allowed_actions",
     "approve_unit",
     "bulk_approve_clean",
     "catalog_glossary",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from translate.storage import tmx, xliff
 
-from models import Problem
+from models import Problem, UnitStatus
 from models.problems import IngestRejectedError
 from models.tables import TranslationMemoryRow, TranslationUnitRow
 from translation.glossary import Glossary
@@ -49,7 +50,7 @@ def unit_key(row: TranslationUnitRow) -> str:
     return f"{row.course_id}|{row.field}"
 
 
-def _units(session: Session, language: str, statuses: list[str] | None) -> list[TranslationUnitRow]:
+def _units(session: Session, language: str, statuses: Sequence[UnitStatus] | None) -> list[TranslationUnitRow]:
     query = select(TranslationUnitRow).where(TranslationUnitRow.language == language)
     if statuses:
         query = query.where(TranslationUnitRow.status.in_(statuses))
@@ -60,7 +61,9 @@ def _text(row: TranslationUnitRow) -> str | None:
     return row.edited if row.edited is not None else row.draft
 
 
-def export_units(session: Session, language: str, fmt: UnitFormat, statuses: list[str] | None = None) -> bytes:
+def export_units(
+    session: Session, language: str, fmt: UnitFormat, statuses: Sequence[UnitStatus] | None = None
+) -> bytes:
     """The units of one target language (optionally only some statuses) as XLIFF 1.1 or CSV."""
     language = translation_language(language).code
     rows = _units(session, language, statuses)
@@ -73,8 +76,8 @@ def export_units(session: Session, language: str, fmt: UnitFormat, statuses: lis
         text = _text(row)
         if text is not None:
             unit.target = text
-            unit.markapproved(row.status == "approved")
-            unit.markfuzzy(row.status != "approved")
+            unit.markapproved(row.status == UnitStatus.APPROVED)
+            unit.markfuzzy(row.status != UnitStatus.APPROVED)
         for flag in row.flags or []:
             unit.addnote(f"{flag['severity']} {flag['check']}: {flag['message']}", origin="developer")
     return bytes(store)
@@ -117,7 +120,7 @@ def import_units(
         if changed:
             edit_unit(session, row.id, unit.target, reviewer, glossary)
             report.edited += 1
-        if unit.approved and row.status != "approved":
+        if unit.approved and row.status != UnitStatus.APPROVED:
             approve_unit(session, row.id, reviewer)
             report.approved += 1
         elif not changed:
@@ -155,7 +158,9 @@ def _parse_csv(data: bytes, file: str) -> tuple[str, list[IncomingUnit]]:
         raise IngestRejectedError([Problem(file, 2, "language", "expected exactly one target language in the file")])
     language = _language(languages.pop(), file, "language")
     incoming = [
-        IncomingUnit(line, row["key"] or "", row["source"] or "", row["target"] or "", row.get("status") == "approved")
+        IncomingUnit(
+            line, row["key"] or "", row["source"] or "", row["target"] or "", row.get("status") == UnitStatus.APPROVED
+        )
         for line, row in rows
     ]
     return language, incoming

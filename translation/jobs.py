@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from models import NotFoundError, session_scope
+from models import NotFoundError, UnitStatus, session_scope
 from models.tables import CourseRow, TranslationJobRow, TranslationUnitRow
 from translation.engines import Engine as MTEngine
 from translation.glossary import Glossary
@@ -268,7 +268,7 @@ def _todo(
     done = 0
     for item in batch:
         row = existing.get((item.course_id, item.field))
-        if row is not None and row.source_hash == item.source_hash and row.status != "untranslated":
+        if row is not None and row.source_hash == item.source_hash and row.status != UnitStatus.UNTRANSLATED:
             done += 1
         else:
             todo.append((item, row))
@@ -290,7 +290,7 @@ def _apply(
             language=target.code,
             source_text=item.text,
             source_hash=item.source_hash,
-            status="untranslated",
+            status=UnitStatus.UNTRANSLATED,
             flags=[],
             history=[],
         )
@@ -301,7 +301,7 @@ def _apply(
         # Keep what was there (approved text included) in the history before starting over.
         record(row, "source_changed", note="the English source changed; the unit is redone")
         row.source_text, row.source_hash = item.text, item.source_hash
-        row.status, row.draft, row.edited, row.flags = "untranslated", None, None, []
+        row.status, row.draft, row.edited, row.flags = UnitStatus.UNTRANSLATED, None, None, []
         row.engine, row.memory_score, row.reviewer, row.note = None, None, None, None
         report.stale += 1
     report.segments += draft.segments
@@ -310,7 +310,7 @@ def _apply(
     if draft.text is None:
         report.queued += 1
         return
-    row.status, row.draft, row.edited = "machine_translated", draft.text, None
+    row.status, row.draft, row.edited = UnitStatus.MACHINE_TRANSLATED, draft.text, None
     row.engine, row.memory_score = draft.engine, draft.memory_score
     row.flags = [flag_dict(flag) for flag in draft.flags]
     record(row, "machine_translated", actor=draft.engine)

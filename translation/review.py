@@ -7,32 +7,52 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.tables import TRANSLATION_STATUSES, TranslationHistoryRow, TranslationUnitRow
+from models.statuses import UnitStatus
+from models.tables import TranslationHistoryRow, TranslationUnitRow
 from translation.checks import BLOCKING, Flag, run_checks
 from translation.errors import IllegalTransitionError, UnknownUnitError
 from translation.glossary import Glossary
 from translation.store import remember
 
-STATUSES = TRANSLATION_STATUSES
-# Which status each action may start from.
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "edit": ("untranslated", "machine_translated", "in_review", "approved", "rejected"),
-    "approve": ("machine_translated", "in_review"),
-    "reject": ("machine_translated", "in_review", "approved"),
+
+class Action(StrEnum):
+    """What a reviewer can do to a unit (the HTTP API's routes and the review UI's buttons)."""
+
+    EDIT = "edit"
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+# Which statuses each action may start from, and the status it leads to.
+_FROM: dict[Action, frozenset[UnitStatus]] = {
+    Action.EDIT: frozenset(UnitStatus),
+    Action.APPROVE: frozenset({UnitStatus.MACHINE_TRANSLATED, UnitStatus.IN_REVIEW}),
+    Action.REJECT: frozenset({UnitStatus.MACHINE_TRANSLATED, UnitStatus.IN_REVIEW, UnitStatus.APPROVED}),
 }
-_TARGET = {"edit": "in_review", "approve": "approved", "reject": "rejected"}
+TARGET: dict[Action, UnitStatus] = {
+    Action.EDIT: UnitStatus.IN_REVIEW,
+    Action.APPROVE: UnitStatus.APPROVED,
+    Action.REJECT: UnitStatus.REJECTED,
+}
+
+
+def allowed_actions(status: UnitStatus | str) -> frozenset[Action]:
+    """The actions a unit in `status` allows; ValueError for a status outside the vocabulary."""
+    current = UnitStatus(status)
+    return frozenset(action for action, sources in _FROM.items() if current in sources)
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
     at: datetime
     action: str
-    status: str
+    status: UnitStatus
     text: str | None
     source_text: str | None
     actor: str | None
@@ -46,7 +66,7 @@ class UnitView:
     field: str
     language: str
     source_text: str
-    status: str
+    status: UnitStatus
     engine: str | None
     memory_score: float | None
     draft: str | None
@@ -62,6 +82,12 @@ class UnitView:
         """What a reader would see: the reviewer's text, else the draft."""
         return self.edited if self.edited is not None else self.draft
 
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """What a reviewer may do to the unit now (allowed_actions), in a fixed order."""
+        allowed = allowed_actions(self.status)
+        return tuple(action for action in Action if action in allowed)
+
 
 def view(row: TranslationUnitRow, with_history: bool = True) -> UnitView:
     return UnitView(
@@ -70,7 +96,7 @@ def view(row: TranslationUnitRow, with_history: bool = True) -> UnitView:
         field=row.field,
         language=row.language,
         source_text=row.source_text,
-        status=row.status,
+        status=UnitStatus(row.status),
         engine=row.engine,
         memory_score=row.memory_score,
         draft=row.draft,
@@ -79,7 +105,10 @@ def view(row: TranslationUnitRow, with_history: bool = True) -> UnitView:
         reviewer=row.reviewer,
         note=row.note,
         updated_at=row.updated_at,
-        history=[HistoryEntry(h.at, h.action, h.status, h.text, h.source_text, h.actor, h.note) for h in row.history]
+        history=[
+            HistoryEntry(h.at, h.action, UnitStatus(h.status), h.text, h.source_text, h.actor, h.note)
+            for h in row.history
+        ]
         if with_history
         else [],
     )
@@ -103,15 +132,15 @@ def record(row: TranslationUnitRow, action: str, actor: str | None = None, note:
 def list_units(
     session: Session,
     language: str | None = None,
-    status: str | None = None,
+    status: UnitStatus | str | None = None,
     flag: str | None = None,
     course_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[UnitView]:
     """Units by language, status, QA flag (check id) and course, in a stable order."""
-    if status is not None and status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    if status is not None and status not in set(UnitStatus):
+        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(UnitStatus)}")
     query = select(TranslationUnitRow).order_by(TranslationUnitRow.id)
     if language is not None:
         query = query.where(TranslationUnitRow.language == language)
@@ -148,10 +177,10 @@ def find_unit(session: Session, course_id: str, field: str, language: str) -> Tr
     )
 
 
-def _allow(row: TranslationUnitRow, action: str) -> None:
-    if row.status not in ALLOWED[action]:
-        allowed = [_TARGET[name] for name, sources in ALLOWED.items() if row.status in sources]
-        raise IllegalTransitionError(row.id, row.status, action, sorted(set(allowed)))
+def _allow(row: TranslationUnitRow, action: Action) -> None:
+    allowed = allowed_actions(row.status)
+    if action not in allowed:
+        raise IllegalTransitionError(row.id, row.status, action, sorted({TARGET[a] for a in allowed}))
 
 
 def edit_unit(session: Session, unit_id: int, text: str, reviewer: str, glossary: Glossary | None = None) -> UnitView:
@@ -159,9 +188,9 @@ def edit_unit(session: Session, unit_id: int, text: str, reviewer: str, glossary
     if not text.strip():
         raise ValueError("the edited text is empty")
     row = _row(session, unit_id)
-    _allow(row, "edit")
+    _allow(row, Action.EDIT)
     row.edited = text
-    row.status = "in_review"
+    row.status = TARGET[Action.EDIT]
     row.reviewer = reviewer
     row.flags = _flags(row.source_text, text, row.language, glossary)
     record(row, "edited", reviewer)
@@ -172,13 +201,13 @@ def edit_unit(session: Session, unit_id: int, text: str, reviewer: str, glossary
 def approve_unit(session: Session, unit_id: int, reviewer: str, text: str | None = None) -> UnitView:
     """Approve the unit (optionally with a final text); its translation enters the memory."""
     row = _row(session, unit_id)
-    _allow(row, "approve")
+    _allow(row, Action.APPROVE)
     if text is not None:
         row.edited = text
     final = row.edited if row.edited is not None else row.draft
     if not final:
         raise ValueError(f"unit {unit_id} has no text to approve")
-    row.status = "approved"
+    row.status = TARGET[Action.APPROVE]
     row.reviewer = reviewer
     record(row, "approved", reviewer)
     remember(session, row.source_text, final, row.language, origin="approved")
@@ -188,8 +217,8 @@ def approve_unit(session: Session, unit_id: int, reviewer: str, text: str | None
 
 def reject_unit(session: Session, unit_id: int, reviewer: str, note: str | None = None) -> UnitView:
     row = _row(session, unit_id)
-    _allow(row, "reject")
-    row.status = "rejected"
+    _allow(row, Action.REJECT)
+    row.status = TARGET[Action.REJECT]
     row.reviewer = reviewer
     row.note = note
     record(row, "rejected", reviewer, note)
@@ -201,7 +230,7 @@ def bulk_approve_clean(session: Session, language: str, reviewer: str, limit: in
     """Approve machine-translated units without error or warning flags; returns how many."""
     query = (
         select(TranslationUnitRow)
-        .where(TranslationUnitRow.language == language, TranslationUnitRow.status == "machine_translated")
+        .where(TranslationUnitRow.language == language, TranslationUnitRow.status == UnitStatus.MACHINE_TRANSLATED)
         .order_by(TranslationUnitRow.id)
     )
     approved = 0

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors
 from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, ray_translator
-from models import session_scope
+from models import UnitStatus, session_scope
 from translation import (
     FIELDS,
     JobReport,
@@ -158,7 +158,7 @@ def translations_export(
     lang: Annotated[str, typer.Option("--lang", help="Target language.")],
     out: Annotated[Path, typer.Option("--out", help="File to write (.xlf, .csv or .tmx).")],
     fmt: Annotated[str | None, typer.Option("--format", help="xliff | csv | tmx (the memory).")] = None,
-    status: Annotated[list[str] | None, typer.Option("--status", help="Only this status (repeatable).")] = None,
+    status: Annotated[list[UnitStatus] | None, typer.Option("--status", help="Only this status (repeatable).")] = None,
 ) -> None:
     """Write units (XLIFF, CSV) or the translation memory (TMX) for professional translation tools."""
     chosen = _format(out, fmt)
@@ -198,7 +198,7 @@ def translations_import(
 @reports_errors
 def translations_list(
     lang: Annotated[str | None, typer.Option("--lang")] = None,
-    status: Annotated[str | None, typer.Option("--status")] = None,
+    status: Annotated[UnitStatus | None, typer.Option("--status")] = None,
     flag: Annotated[str | None, typer.Option("--flag", help="Only units with this QA check's flag.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
     as_json: JsonOption = False,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, require
 from api.errors import problem_responses
-from api.routers.review import SECURITY_HEADERS, ReviewerDep, page, to_login
+from api.ui import SECURITY_HEADERS, ReviewerDep, page, to_login
 from api.vocab import LanguageCode
 from models import iter_learners
 from recommender.inputs import load_inputs

@@ -6,35 +6,35 @@ every form carries a CSRF token, and all course text is escaped by the templates
 
 from __future__ import annotations
 
-import hmac
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
 
-from api.auth import ApiKeyInfo, authenticate, key_by_id
+from api.auth import authenticate
 from api.deps import ServicesDep, SessionDep
 from api.routers.translation import UnitDetail, unit_detail
 from api.services import Services
-from api.ui_session import (
-    COOKIE,
-    LOGIN_COOKIE,
-    csrf_token,
-    csrf_valid,
-    decode_session,
-    encode_session,
-    new_nonce,
+from api.ui import (
+    LANGUAGE_NAMES,
+    REVIEW_SCOPE,
+    SECURITY_HEADERS,
+    Reviewer,
+    ReviewerDep,
+    form_refusal,
+    page,
+    refused,
+    to_login,
 )
+from api.ui_session import COOKIE, LOGIN_COOKIE, csrf_token, csrf_valid, encode_session, new_nonce
 from api.vocab import LanguageCode
-from models import LANGUAGES
+from models import UnitStatus
 from translation import (
-    STATUSES,
+    Action,
     IllegalTransitionError,
     UnknownUnitError,
+    allowed_actions,
     approve_unit,
     bulk_approve_clean,
     edit_unit,
@@ -44,54 +44,14 @@ from translation import (
 )
 
 router = APIRouter(prefix="/review", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 QUEUE_PAGE = 50
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+# What the page says after an action (`?done=`): keyed by the action taken, or "bulk".
 DONE_MESSAGES = {
-    "approved": "Approved; the translation is now in the memory.",
-    "edited": "Saved; the unit is in review with fresh QA checks.",
-    "rejected": "Rejected.",
+    Action.APPROVE: "Approved; the translation is now in the memory.",
+    Action.EDIT: "Saved; the unit is in review with fresh QA checks.",
+    Action.REJECT: "Rejected.",
     "bulk": "Approved {n} clean machine translation(s).",
 }
-LANGUAGE_NAMES = {language.code: language.name for language in LANGUAGES}
-
-
-class Reviewer(BaseModel):
-    key: ApiKeyInfo
-    csrf: str
-
-
-def current_reviewer(request: Request, session: SessionDep, services: ServicesDep) -> Reviewer | None:
-    ui = decode_session(services.signing_secret, request.cookies.get(COOKIE))
-    if ui is None:
-        return None
-    key = key_by_id(session, ui.key_id)
-    if key is None or not key.allows("translate:review"):
-        return None
-    return Reviewer(key=key, csrf=csrf_token(services.signing_secret, ui.nonce))
-
-
-ReviewerDep = Annotated[Reviewer | None, Depends(current_reviewer)]
-
-
-def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    context = {"language_names": LANGUAGE_NAMES, **context}
-    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=SECURITY_HEADERS)
-
-
-def refused(request: Request, status_code: int, message: str) -> HTMLResponse:
-    return page(request, "refused.html", {"message": message, "reviewer": None}, status_code)
-
-
-def to_login() -> RedirectResponse:
-    return RedirectResponse("/review/login", status_code=303, headers=SECURITY_HEADERS)
 
 
 # --- signing in and out ---------------------------------------------------------------------------------
@@ -118,7 +78,7 @@ def login(
     found = authenticate(session, key.strip())
     if found is None:
         return _login_page(request, services, "That key is unknown or has been revoked.", 401)
-    if not found.allows("translate:review"):
+    if not found.allows(REVIEW_SCOPE):
         return _login_page(request, services, "That key may not review translations (needs translate:review).", 403)
     response = RedirectResponse("/review", status_code=303, headers=SECURITY_HEADERS)
     cookie = encode_session(services.signing_secret, found.id, services.settings.session_hours)
@@ -164,7 +124,7 @@ def queue(
     session: SessionDep,
     reviewer: ReviewerDep,
     language: Annotated[str, Query(max_length=8)] = "",
-    status: Annotated[str, Query(max_length=32)] = "machine_translated",
+    status: Annotated[str, Query(max_length=32)] = UnitStatus.MACHINE_TRANSLATED,
     flag: Annotated[str, Query(max_length=64)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     done: Annotated[str, Query(max_length=16)] = "",
@@ -173,14 +133,14 @@ def queue(
     if reviewer is None:
         return to_login()
     language = language if language in LANGUAGE_NAMES else ""
-    status = status if status in STATUSES else ""
+    status = status if status in set(UnitStatus) else ""
     units = list_units(session, language or None, status or None, flag or None, limit=QUEUE_PAGE + 1, offset=offset)
     filters = {"language": language, "status": status, "flag": flag}
     context = {
         "reviewer": reviewer,
         "units": units[:QUEUE_PAGE],
         "filters": filters,
-        "statuses": STATUSES,
+        "statuses": list(UnitStatus),
         "offset": offset,
         "previous": _queue_url(filters, max(offset - QUEUE_PAGE, 0)) if offset else None,
         "next": _queue_url(filters, offset + QUEUE_PAGE) if len(units) > QUEUE_PAGE else None,
@@ -197,14 +157,14 @@ def bulk_approve(
     language: Annotated[str, Form(max_length=8)] = "",
     csrf: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
-    refusal = _refusal(request, reviewer, csrf)
+    refusal = form_refusal(request, reviewer, csrf)
     if refusal is not None:
         return refusal
     assert reviewer is not None
     if language not in LANGUAGE_NAMES:
         return refused(request, 422, "Choose the language whose clean machine translations to approve.")
     approved = bulk_approve_clean(session, LanguageCode(language).value, reviewer.key.name)
-    query = urlencode({"language": language, "status": "machine_translated", "done": "bulk", "n": approved})
+    query = urlencode({"language": language, "status": UnitStatus.MACHINE_TRANSLATED, "done": "bulk", "n": approved})
     return RedirectResponse(f"/review?{query}", status_code=303, headers=SECURITY_HEADERS)
 
 
@@ -246,24 +206,22 @@ def act_on_unit(
     note: Annotated[str, Form(max_length=2_000)] = "",
     csrf: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
-    refusal = _refusal(request, reviewer, csrf)
+    refusal = form_refusal(request, reviewer, csrf)
     if refusal is not None:
         return refusal
     assert reviewer is not None
     current = get_unit(session, unit_id)
     try:
-        if action == "edit":
+        if action not in set(Action):
+            raise ValueError(f"unknown action {action!r}")
+        done = Action(action)
+        if done is Action.EDIT:
             edit_unit(session, unit_id, text, reviewer.key.name, services.glossary())
-            done = "edited"
-        elif action == "approve":
+        elif done is Action.APPROVE:
             changed = text.strip() and text != current.text
             approve_unit(session, unit_id, reviewer.key.name, text if changed else None)
-            done = "approved"
-        elif action == "reject":
-            reject_unit(session, unit_id, reviewer.key.name, note.strip() or None)
-            done = "rejected"
         else:
-            raise ValueError(f"unknown action {action!r}")
+            reject_unit(session, unit_id, reviewer.key.name, note.strip() or None)
     except (IllegalTransitionError, ValueError) as error:
         session.rollback()
         detail = unit_detail(session, get_unit(session, unit_id), services.glossary())
@@ -282,8 +240,7 @@ def _unit_page(
         "terms": [{"term": t, "present": bool(t.approved) and t.approved in (detail.text or "")} for t in detail.terms],
         "message": message,
         "error": error,
-        "can_approve": detail.status in ("machine_translated", "in_review"),
-        "can_reject": detail.status in ("machine_translated", "in_review", "approved"),
+        "actions": allowed_actions(detail.status),
     }
     return page(request, "unit.html", context, status_code)
 
@@ -300,11 +257,3 @@ def _highlighted(detail: UnitDetail) -> list[dict[str, Any]]:
     if position < len(detail.source_text):
         pieces.append({"text": detail.source_text[position:], "term": None})
     return pieces
-
-
-def _refusal(request: Request, reviewer: Reviewer | None, csrf: str) -> Response | None:
-    if reviewer is None:
-        return refused(request, 401, "Your session has ended; please sign in again.")
-    if not hmac.compare_digest(csrf, reviewer.csrf):
-        return refused(request, 403, "The form's security token did not match; reload the page and try again.")
-    return None

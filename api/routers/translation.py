@@ -15,10 +15,10 @@ from api.errors import Conflict, FieldProblem, NotReady, problem_responses
 from api.jobs import JobRequest
 from api.settings import MAX_PAGE_SIZE
 from api.vocab import LanguageCode, UtcDatetime
-from models import NotFoundError
+from models import NotFoundError, UnitStatus
 from models.tables import TranslationJobRow
 from translation import (
-    STATUSES,
+    Action,
     Glossary,
     UnitView,
     approve_unit,
@@ -38,11 +38,9 @@ router = APIRouter(
 )
 Reviewer = Annotated[ApiKeyInfo, Depends(require("translate:review"))]
 UnitId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The unit's id")]
-Status = Literal["untranslated", "machine_translated", "in_review", "approved", "rejected"]
 Field_ = Literal["name", "description"]
 Text = Annotated[str, Field(min_length=1, max_length=20_000, pattern=r"\S")]
 CourseId = Annotated[str, Field(min_length=1, max_length=128)]
-assert set(STATUSES) == set(Status.__args__)  # type: ignore[attr-defined]
 
 
 class FlagOut(BaseModel):
@@ -54,7 +52,7 @@ class FlagOut(BaseModel):
 class HistoryOut(BaseModel):
     at: UtcDatetime
     action: str
-    status: str
+    status: UnitStatus
     text: str | None
     actor: str | None
     note: str | None
@@ -66,7 +64,10 @@ class UnitOut(BaseModel):
     field: str
     language: str
     source_text: str
-    status: Status
+    status: UnitStatus
+    actions: list[Action] = Field(
+        description="What a reviewer may do to the unit now: the POST /units/{id}/<action> routes that accept it"
+    )
     engine: str | None
     memory_score: float | None
     draft: str | None
@@ -193,7 +194,7 @@ def units(
     session: SessionDep,
     _key: Reviewer,
     language: LanguageCode | None = None,
-    status: Status | None = None,
+    status: UnitStatus | None = None,
     flag: Annotated[
         str | None, Query(min_length=1, max_length=64, description="A QA check id, e.g. placeholders")
     ] = None,
@@ -254,7 +255,7 @@ def export(
     _key: Reviewer,
     language: LanguageCode,
     format: Literal["xliff", "csv"] = "xliff",
-    status: Annotated[list[Status] | None, Query()] = None,
+    status: Annotated[list[UnitStatus] | None, Query()] = None,
 ) -> Response:
     body = export_units(session, language.value, format, list(status) if status else None)
     media = "text/csv" if format == "csv" else "application/x-xliff+xml"
@@ -263,7 +264,7 @@ def export(
 
 
 def unit_out(unit: UnitView) -> UnitOut:
-    # UnitOut mirrors UnitView field for field (`text` is a property there), so pydantic reads it directly.
+    # UnitOut mirrors UnitView field for field (`text` and `actions` are properties there): pydantic reads it.
     return UnitOut.model_validate(unit, from_attributes=True)
 
 
