@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -30,7 +32,14 @@ from translation.families import prepare
 from translation.languages import translation_language
 from translation.seq2seq import Seq2SeqEngine
 from translation.store import SEED_FILES, read_parallel_file
-from translation.tiny_model import train_tiny_marian
+from translation.subwords import (
+    TokenizerJsonSubwords,
+    TransformersSubwords,
+    generic_tokenizer,
+    load_subwords,
+    load_tokenizer,
+)
+from translation.tiny_model import protected_pair, train_tiny_marian
 
 _, _, REVIEWED = read_parallel_file(SEED_FILES["hi"])
 TRAINED = REVIEWED[:80]  # course titles, many with acronyms and years
@@ -128,6 +137,67 @@ def test_ctranslate2_engine_translates_like_the_transformers_one(
     assert fast[sources.index("General Financial Rules (GFR) 2017")].text == "सामान्य वित्तीय नियम (GFR) 2017"
     assert {draft.engine for draft in fast} == {f"ctranslate2:{tiny_ct2.name}"}
     assert isinstance(load_engine(tiny_ct2), CTranslate2Engine)  # "auto" picks CTranslate2 for a model.bin
+
+
+NO_TORCH = """
+import json, sys
+from pathlib import Path
+from translation import TranslationPipeline, load_engine
+
+engine = load_engine(Path(sys.argv[1]), beams=1)
+drafts = TranslationPipeline("hi", mt=engine).translate(json.loads(sys.argv[2]))
+loaded = sorted(name for name in ("torch", "transformers") if name in sys.modules)
+print(json.dumps({"engine": engine.name, "texts": [draft.text for draft in drafts], "loaded": loaded}))
+"""
+
+
+def test_the_ctranslate2_engine_loads_and_translates_without_torch(tiny_ct2: Path, ct2_engine: CTranslate2Engine):
+    """In a fresh interpreter, since this one has imported torch for the other tests."""
+    sources = ["General Financial Rules (GFR) 2017", "Introduction to https://rtionline.gov.in"]
+    run = subprocess.run(
+        [sys.executable, "-c", NO_TORCH, str(tiny_ct2), json.dumps(sources)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert result["loaded"] == []
+    assert result["engine"] == ct2_engine.name
+    assert result["texts"] == [draft.text for draft in pipeline(ct2_engine).translate(sources)]
+    assert result["texts"][0] == "सामान्य वित्तीय नियम (GFR) 2017"
+
+
+def test_the_tokenizers_library_tokenizes_the_tiny_model_as_transformers_does(tiny_ct2: Path):
+    light = load_subwords(tiny_ct2, remote=False)
+    assert isinstance(light, TokenizerJsonSubwords)
+    full = TransformersSubwords(load_tokenizer(tiny_ct2, remote=False))
+    keep = load_glossary().do_not_translate()
+    texts = [text for source, target in REVIEWED for text in protected_pair(source, target, keep)]
+    texts += ["", "  two  spaces ", ">>hin<< Hello", "<0> and <1>, </s> <unk> <pad>", "Tab\tand\nnewline", "ﬁ café"]
+    assert light.vocabulary == full.vocabulary
+    tokens = light.encode(texts, None)
+    assert tokens == full.encode(texts, None)
+    assert light.decode(tokens) == full.decode(tokens)
+    odd = [["▁GST", "</s>", "<pad>", "▁not-a-token"], []]
+    assert light.decode(odd) == full.decode(odd)
+
+
+def test_tokenizers_that_transformers_would_change_are_left_to_transformers(tiny_ct2: Path, tmp_path: Path):
+    def variant(name: str, **settings: object) -> Path:
+        copy = tmp_path / name
+        shutil.copytree(tiny_ct2, copy)
+        config = json.loads((copy / "tokenizer_config.json").read_text(encoding="utf-8"))
+        (copy / "tokenizer_config.json").write_text(json.dumps(config | settings), encoding="utf-8")
+        return copy
+
+    assert generic_tokenizer(tiny_ct2) is not None
+    assert generic_tokenizer(variant("marian", tokenizer_class="MarianTokenizer")) is None
+    assert generic_tokenizer(variant("bos", add_bos_token=True)) is None
+    assert generic_tokenizer(variant("unknown-special", mask_token="<mask>")) is None
+    cleaned = variant("cleanup", clean_up_tokenization_spaces=True)
+    assert generic_tokenizer(cleaned) is None
+    assert isinstance(CTranslate2Engine(cleaned, num_beams=1).subwords, TransformersSubwords)
 
 
 @pytest.mark.parametrize("engine_fixture", ["transformers_engine", "ct2_engine"])

@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from translation.engines import Engine
-from translation.errors import EngineConfigError
+from translation.model_dir import is_ctranslate2_dir
 
 EngineKind = Literal["auto", "transformers", "ctranslate2"]
 Backend = Literal["transformers", "ctranslate2"]
@@ -43,29 +43,21 @@ def load_engine(
     batch_size: int = 16,
 ) -> Engine:
     """A transformers or CTranslate2 engine for the model in `model_dir` (never downloads anything)."""
-    from translation.ct2 import CTranslate2Engine  # torch and friends load only here
+    # The engines load their libraries (CTranslate2; torch and transformers) only when a model is loaded.
+    if resolve_backend(model_dir, kind) == "ctranslate2":
+        from translation.ct2 import CTranslate2Engine
+
+        return CTranslate2Engine(model_dir, device=device, num_beams=beams, batch_size=batch_size)
     from translation.seq2seq import Seq2SeqEngine
 
-    if resolve_backend(model_dir, kind) == "ctranslate2":
-        return CTranslate2Engine(model_dir, device=device, num_beams=beams, batch_size=batch_size)
     return Seq2SeqEngine(model_dir, device=device, num_beams=beams, batch_size=batch_size)
 
 
 def resolve_backend(model_dir: Path, kind: EngineKind = "auto") -> Backend:
     """What `auto` means for this directory: CTranslate2 when it holds a converted model (model.bin)."""
     if kind == "auto":
-        return "ctranslate2" if (Path(model_dir).expanduser() / "model.bin").is_file() else "transformers"
+        return "ctranslate2" if is_ctranslate2_dir(model_dir) else "transformers"
     return kind
-
-
-def check_model_dir(model_dir: Path) -> Path:
-    model_dir = Path(model_dir).expanduser()
-    if not (model_dir / "config.json").is_file():
-        raise EngineConfigError(
-            f"{model_dir} is not a model directory (no config.json): give a local copy of a translation model, "
-            "e.g. from `karmayogi models fetch NAME --to DIR`"
-        )
-    return model_dir
 
 
 def configured_engine(settings: TranslationSettings | None = None) -> Engine | None:

@@ -1,19 +1,21 @@
-"""Machine translation with CTranslate2: the same models converted to int8, the fast path on CPU."""
+"""Machine translation with CTranslate2: the same models converted to int8, the fast path on CPU.
+
+Translating needs neither torch nor transformers where the tokenizer is a plain tokenizer.json
+(`translation.subwords`); converting a model needs both."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import ctranslate2
 
-from translation.config import check_model_dir
 from translation.errors import EngineConfigError
 from translation.families import detect_family, indic_processor, postprocess, prepare, write_family
 from translation.languages import TranslationLanguage
-from translation.seq2seq import load_tokenizer, needs_remote_code
+from translation.model_dir import check_model_dir, is_ctranslate2_dir, needs_remote_code
+from translation.subwords import load_subwords, load_tokenizer
 
 TOKENIZER_FILES = (
     "tokenizer.json",
@@ -30,13 +32,9 @@ TOKENIZER_FILES = (
 )
 
 
-def is_ctranslate2_dir(model_dir: Path) -> bool:
-    return (Path(model_dir) / "model.bin").is_file()
-
-
 def convert_to_ctranslate2(model_dir: Path, output_dir: Path, quantization: str = "int8") -> Path:
     """Convert a transformers model directory; the tokenizer files travel with it so that the result is
-    a self-contained model directory for `CTranslate2Engine`."""
+    a self-contained model directory for `CTranslate2Engine`. Imports torch and transformers."""
     model_dir = check_model_dir(model_dir)
     copy = [name for name in TOKENIZER_FILES if (model_dir / name).is_file()]
     converter = ctranslate2.converters.TransformersConverter(
@@ -51,7 +49,8 @@ def convert_to_ctranslate2(model_dir: Path, output_dir: Path, quantization: str 
 
 
 class CTranslate2Engine:
-    """CTranslate2's Translator may be called from several threads at once; it queues work on its own workers."""
+    """CTranslate2's Translator may be called from several threads at once; it queues work on its own workers.
+    Tokenizers that hold state serialise themselves (`translation.subwords`)."""
 
     wants_protected_text = True
 
@@ -74,25 +73,20 @@ class CTranslate2Engine:
         self.translator = ctranslate2.Translator(
             str(self.model_dir), device=device, compute_type=compute_type, intra_threads=threads
         )
-        remote = needs_remote_code(self.model_dir)
-        self.tokenizer = load_tokenizer(self.model_dir, remote)
-        self.vocabulary = self.tokenizer.get_vocab()
+        self.subwords = load_subwords(self.model_dir, needs_remote_code(self.model_dir))
+        self.vocabulary = self.subwords.vocabulary
         self.family = detect_family(self.model_dir, None, self.vocabulary)
         self.processor = indic_processor(self.family)
         self.num_beams = num_beams
         self.max_decoding_length = max_decoding_length
         self.batch_size = batch_size
         self.name = f"ctranslate2:{self.model_dir.name}"
-        self._tokenizer_lock = threading.Lock()
 
     def translate(
         self, segments: Sequence[str], source: TranslationLanguage, target: TranslationLanguage
     ) -> list[str | None]:
         prepared = prepare(self.family, segments, source, target, self.vocabulary, self.processor)
-        with self._tokenizer_lock:  # M2M100 and NLLB tokenizers hold the source language as state
-            if prepared.source_code is not None:
-                self.tokenizer.src_lang = prepared.source_code
-            tokens = [self.tokenizer.convert_ids_to_tokens(self.tokenizer(t)["input_ids"]) for t in prepared.texts]
+        tokens = self.subwords.encode(prepared.texts, prepared.source_code)
         prefix = [[prepared.target_token]] * len(tokens) if prepared.target_token else None
         results = self.translator.translate_batch(
             tokens,
@@ -101,11 +95,10 @@ class CTranslate2Engine:
             max_batch_size=self.batch_size,
             max_decoding_length=self.max_decoding_length,
         )
-        outputs = []
+        hypotheses: list[list[str]] = []
         for result in results:
             hypothesis = result.hypotheses[0]
             if prepared.target_token and hypothesis[:1] == [prepared.target_token]:
                 hypothesis = hypothesis[1:]
-            ids = self.tokenizer.convert_tokens_to_ids(hypothesis)
-            outputs.append(self.tokenizer.decode(ids, skip_special_tokens=True))
-        return list(postprocess(self.family, outputs, target, self.processor))
+            hypotheses.append(hypothesis)
+        return list(postprocess(self.family, self.subwords.decode(hypotheses), target, self.processor))

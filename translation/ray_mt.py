@@ -18,9 +18,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from translation.config import EngineKind, check_model_dir, resolve_backend
+from translation.config import EngineKind, resolve_backend
 from translation.errors import EngineConfigError
 from translation.languages import translation_language
+from translation.model_dir import check_model_dir
 from translation.rounds import AnsweringEngine, MTCall
 
 

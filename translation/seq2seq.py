@@ -6,15 +6,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
-from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
+from transformers import AutoConfig, AutoModelForSeq2SeqLM
 
-from translation.config import check_model_dir
 from translation.errors import EngineConfigError
 from translation.families import detect_family, indic_processor, postprocess, prepare
 from translation.languages import TranslationLanguage
+from translation.model_dir import check_model_dir, needs_remote_code
+from translation.subwords import load_tokenizer
 
 
 class Seq2SeqEngine:
@@ -71,19 +71,3 @@ class Seq2SeqEngine:
             options["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(target_token)
         generated = self.model.generate(**inputs, **options)
         return self.tokenizer.batch_decode(generated, skip_special_tokens=True)
-
-
-def needs_remote_code(model_dir: Path) -> bool:
-    """IndicTrans2 ships its architecture as code next to the weights; run it only from a local directory."""
-    return any(model_dir.glob("*.py"))
-
-
-def load_tokenizer(model_dir: Path, remote: bool) -> Any:
-    """The model's own tokenizer from its directory; a clear error when the files are not there."""
-    try:
-        return AutoTokenizer.from_pretrained(model_dir, trust_remote_code=remote, local_files_only=True)
-    except (OSError, ValueError, KeyError) as error:
-        raise EngineConfigError(
-            f"no usable tokenizer in {model_dir} ({error}); the tokenizer files must sit next to the model "
-            "(`karmayogi models fetch --ctranslate2` and `translation.ct2.convert_to_ctranslate2` copy them)"
-        ) from None
