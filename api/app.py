@@ -15,7 +15,7 @@ from api.limits import BodyLimit, InFlightLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import catalog, health, insights, keys, recommendations, review, search, translation
 from api.services import Services, load_services
-from api.settings import ApiSettings
+from api.settings import Settings
 from api.strict import single_valued_query
 
 STATIC = Path(__file__).with_name("static")
@@ -29,9 +29,9 @@ Errors are `application/problem+json` (RFC 9457); `errors` names each offending 
 """
 
 
-def create_app(settings: ApiSettings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the app. Tests pass ready `services`; otherwise they are loaded once at start-up."""
-    settings = settings or (services.settings if services else ApiSettings())
+    settings = settings or (services.settings if services else Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,8 +70,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.include_router(insights.router)
     app.include_router(insights.ui)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, bulk=settings.max_ingest_bytes)
-    app.add_middleware(InFlightLimit, limit=settings.max_in_flight)
+    app.add_middleware(BodyLimit, default=settings.service.max_body_bytes, bulk=settings.service.max_ingest_bytes)
+    app.add_middleware(InFlightLimit, limit=settings.service.max_in_flight)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 

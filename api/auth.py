@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import NotFoundError
+from models import InvalidInputError, NotFoundError
 from models.tables import ApiKeyRow
 
 Scope = Literal["recommend:read", "catalog:write", "translate:review", "admin"]
@@ -41,7 +41,7 @@ class ApiKeyInfo(BaseModel):
         return self.revoked_at is None and (scope in self.scopes or "admin" in self.scopes)
 
 
-class UnknownScopeError(ValueError):
+class UnknownScopeError(InvalidInputError):
     def __init__(self, scope: str) -> None:
         super().__init__(f"unknown scope {scope!r}; scopes are: {', '.join(SCOPES)}")
 
@@ -52,7 +52,7 @@ def create_key(session: Session, name: str, scopes: list[str]) -> tuple[ApiKeyIn
         if scope not in SCOPES:
             raise UnknownScopeError(scope)
     if not name.strip():
-        raise ValueError("a key needs a name saying who holds it")
+        raise InvalidInputError("a key needs a name saying who holds it")
     key_id = secrets.token_hex(6)
     key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     row = ApiKeyRow(

@@ -2,13 +2,15 @@
 
 Domain errors (unknown ids, rejected files, unknown languages) keep their own types in the domain packages;
 `install_error_handlers` turns each into a status and a problem document naming the offending field.
-Nothing internal (stack traces, SQL, file paths) reaches a response: unexpected errors are logged and
-answered with a bare 500.
+A domain error means bad input only when it is an `InvalidInputError` (a 422); any other exception is a bug:
+it is logged with its traceback under a fresh error id, and the 500 names that id and nothing internal (no
+stack trace, SQL or file path), so that an operator can find the log line a user quotes.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models import IngestRejectedError, NotFoundError, SchemaNotReadyError, UnknownLanguageError
+from models import IngestRejectedError, InvalidInputError, NotFoundError, SchemaNotReadyError, UnknownLanguageError
 from translation import IllegalTransitionError
 
 PROBLEM_JSON = "application/problem+json"
@@ -41,6 +43,9 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = Field(default=None, description="The request path")
     errors: list[FieldProblem] = Field(default_factory=list, description="One entry per offending field")
+    error_id: str | None = Field(
+        default=None, description="On a 500 only: the id under which the service logged the failure"
+    )
 
 
 class ApiError(Exception):
@@ -108,6 +113,7 @@ def problem_response(
     detail: str,
     errors: Sequence[FieldProblem] = (),
     headers: dict[str, str] | None = None,
+    error_id: str | None = None,
 ) -> JSONResponse:
     problem = Problem(
         type=f"urn:karmayogi:problem:{slug}",
@@ -116,6 +122,7 @@ def problem_response(
         detail=detail,
         instance=request.url.path if request is not None else None,
         errors=list(errors),
+        error_id=error_id,
     )
     return JSONResponse(
         problem.model_dump(mode="json", exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
@@ -153,8 +160,8 @@ def _illegal_transition(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def _invalid_value(request: Request, error: Exception) -> JSONResponse:
-    # The domain packages raise ValueError for input they cannot use (as the CLI treats it: exit code 2).
+def _invalid_input(request: Request, error: Exception) -> JSONResponse:
+    # The domain packages raise InvalidInputError for input they cannot use (as the CLI treats it: exit code 2).
     return problem_response(request, 422, "invalid-input", "Invalid input", str(error))
 
 
@@ -169,7 +176,7 @@ DOMAIN_ERRORS: dict[type[Exception], DomainHandler] = {
     UnknownLanguageError: _unknown_language,
     SchemaNotReadyError: _schema_not_ready,
     IllegalTransitionError: _illegal_transition,
-    ValueError: _invalid_value,
+    InvalidInputError: _invalid_input,
 }
 
 
@@ -193,8 +200,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, error.status_code, slug, title, str(error.detail), headers=error.headers)
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-        return problem_response(request, 500, "internal", "Internal error", "the request failed; it has been logged")
+        error_id = uuid.uuid4().hex[:12]
+        log.error("error %s: unhandled on %s %s", error_id, request.method, request.url.path, exc_info=error)
+        detail = f"the request failed because of a fault in the service, logged as error {error_id}"
+        return problem_response(request, 500, "internal", "Internal error", detail, error_id=error_id)
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)

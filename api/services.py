@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.jobs import JobRunner
 from api.metrics import Metrics
 from api.recommending import LiveCatalog
-from api.settings import ApiSettings
+from api.settings import Settings
 from models import check_schema, make_engine, session_scope
 from models.tables import TranslationJobRow
 from search import RetrievalConfig, retrieval_config
@@ -21,7 +21,7 @@ from translation import Glossary, catalog_glossary, configured_engine
 
 @dataclass
 class Services:
-    settings: ApiSettings
+    settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     signing_secret: str
@@ -74,7 +74,7 @@ class Services:
                 metrics.job_units.labels(job_id, "pending").set(max(pending, 0))
 
 
-def load_services(settings: ApiSettings) -> Services:
+def load_services(settings: Settings) -> Services:
     """Connect to the (migrated) database and load what the routes need, once."""
     engine = make_engine(settings.database_url)
     check_schema(engine)
@@ -83,8 +83,8 @@ def load_services(settings: ApiSettings) -> Services:
         engine=engine,
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signing_secret=settings.signing_secret(),
-        mt=configured_engine(),
-        search=retrieval_config(settings.search) if settings.semantic else None,
+        mt=configured_engine(settings.mt),
+        search=retrieval_config(settings.search) if settings.service.semantic else None,
     )
     # Encoding the catalog takes a while on CPU: load in the background; /readyz answers 503 until it is done
     # and early requests wait for it.

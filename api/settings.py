@@ -1,19 +1,33 @@
-"""Settings of the HTTP service: the project's settings plus limits and serving options (env `KARMAYOGI_*`)."""
+"""The one settings object of the project (`Settings`), read from the environment (`KARMAYOGI_*`, `DATABASE_URL`)
+once by the command line and once by each service worker, and handed down: the packages below `api` take the
+section they need as an argument.
+
+Sections: the storage (`home`, `database_url`) at the top; `search` (`KARMAYOGI_SEARCH_*`), `mt` (machine
+translation, `KARMAYOGI_MT_*`) and `service` (the HTTP service, `KARMAYOGI_*`), each defined beside the code it
+configures. The README's configuration table lists every variable."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models import Settings
+from models.settings import normalise_database_url
+from search.config import SearchSettings
+from translation.config import TranslationSettings
 
 MAX_PAGE_SIZE = 100
 
 
-class ApiSettings(Settings):
+class ServiceSettings(BaseSettings):
+    """The HTTP service: limits, the review UI's sessions, serving (`KARMAYOGI_*`)."""
+
+    model_config = SettingsConfigDict(env_prefix="KARMAYOGI_", extra="ignore")
+
     max_body_bytes: int = Field(default=1 << 20, ge=1024, description="Largest request body (413 above)")
     max_ingest_bytes: int = Field(default=64 << 20, ge=1024, description="Largest bulk-ingest body (413 above)")
     secret_key: str | None = Field(
@@ -30,14 +44,34 @@ class ApiSettings(Settings):
         description="Requests inside the app at once per worker (the rest queue); keep it under the database "
         "pool's 15 connections",
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field(default="127.0.0.1", description="Address `karmayogi serve` listens on")
+    port: int = Field(default=8000, description="Port `karmayogi serve` listens on")
     workers: int | None = Field(default=None, ge=1, description="uvicorn worker processes; CPU count (max 4) if unset")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KARMAYOGI_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="Folder for the SQLite database, the index and logs")
+    database_url_override: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "KARMAYOGI_DATABASE_URL"),
+        description="SQLAlchemy URL; a SQLite file under `home` when unset",
+    )
+    search: SearchSettings = Field(default_factory=SearchSettings, description="The course index's encoders")
+    mt: TranslationSettings = Field(default_factory=TranslationSettings, description="The machine translation model")
+    service: ServiceSettings = Field(default_factory=ServiceSettings, description="The HTTP service")
+
+    @cached_property
+    def database_url(self) -> str:
+        if self.database_url_override:
+            return normalise_database_url(self.database_url_override)
+        return f"sqlite:///{self.home / 'karmayogi.db'}"
 
     def signing_secret(self) -> str:
         """The configured secret, else one generated once and kept under `home` so that every worker shares it."""
-        if self.secret_key:
-            return self.secret_key
+        if self.service.secret_key:
+            return self.service.secret_key
         path = self.home / "secret_key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,3 +91,27 @@ def _create_once(path: Path, text: str) -> None:
         pass
     finally:
         temporary.unlink()
+
+
+def environment_table() -> str:
+    """The README's configuration table, made from the fields above (a test keeps the README equal to it)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    sections: list[tuple[type[BaseSettings], str]] = [
+        (Settings, ""),
+        (SearchSettings, "search"),
+        (TranslationSettings, "mt"),
+        (ServiceSettings, "service"),
+    ]
+    for model, section in sections:
+        prefix = str(model.model_config.get("env_prefix", ""))
+        for name, field in model.model_fields.items():
+            if name in ("search", "mt", "service"):
+                continue
+            alias = field.validation_alias
+            names = list(alias.choices) if isinstance(alias, AliasChoices) else [prefix + name]
+            variables = " / ".join(f"`{str(variable).upper()}`" for variable in names)
+            default = "—" if field.default in (None, "") else f"`{field.default}`"
+            where = f"{section}." if section else ""
+            meaning = (field.description or "").replace("|", "\\|")
+            rows.append(f"| {variables} | {default} | `{where}{name}`: {meaning} |")
+    return "\n".join(rows)

@@ -12,6 +12,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from models import InvalidInputError
+
 DEFAULT_ENCODER = "minilm+e5"
 BUILTIN_ENCODERS = ("minilm", "e5", "minilm+e5")
 
@@ -218,11 +220,11 @@ class EnsembleEncoder:
 
     def __init__(self, members: dict[str, Encoder], weights: dict[str, float] | None = None) -> None:
         if not members:
-            raise ValueError("an ensemble needs at least one member")
+            raise InvalidInputError("an ensemble needs at least one member")
         self.members = members
         self.weights = {name: (weights or {}).get(name, 1.0) for name in members}
         if any(w <= 0 for w in self.weights.values()):
-            raise ValueError("ensemble weights must be positive")
+            raise InvalidInputError("ensemble weights must be positive")
         total = sum(self.weights.values())
         self._scales = {name: float(np.sqrt(w / total)) for name, w in self.weights.items()}
         self._model_id = "ensemble(" + ",".join(f"{m.model_id}*{self.weights[n]:g}" for n, m in members.items()) + ")"
@@ -239,7 +241,7 @@ class EnsembleEncoder:
         chosen = list(self.members) if members is None else list(members)
         unknown = sorted(set(chosen) - set(self.members))
         if unknown:
-            raise ValueError(f"not in this ensemble: {', '.join(unknown)} (members: {', '.join(self.members)})")
+            raise InvalidInputError(f"not in this ensemble: {', '.join(unknown)} (members: {', '.join(self.members)})")
         parts = []
         for name, member in self.members.items():
             if name in chosen:

@@ -9,6 +9,8 @@ from typing import Literal
 import faiss
 import numpy as np
 
+from models import InvalidInputError
+
 IndexKind = Literal["auto", "flat", "ivf"]
 EXACT_UP_TO = 100_000
 # Below this many allowed items a filtered search scores them all exactly: cheaper than any approximate path.
@@ -169,7 +171,7 @@ class VectorIndex:
         if self.kind == "auto":
             return "flat" if count <= EXACT_UP_TO else "ivf"
         if self.kind == "ivf" and count < 1000:
-            raise ValueError(f"an IVF index needs at least 1000 items to train on, got {count}: use kind 'flat'")
+            raise InvalidInputError(f"an IVF index needs at least 1000 items to train on, got {count}: use kind 'flat'")
         return self.kind
 
     def _new_faiss(self, training: np.ndarray) -> faiss.Index:

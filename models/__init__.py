@@ -18,7 +18,7 @@ from models.catalog import (
 from models.db import SchemaNotReadyError, check_schema, make_engine, session_scope, upgrade
 from models.ingest import KINDS, IngestReport, ingest_file
 from models.languages import LANGUAGES, Language, UnknownLanguageError, get_language, normalise_language
-from models.problems import IngestRejectedError, Problem
+from models.problems import IngestRejectedError, InvalidInputError, Problem
 from models.schemas import (
     LEVEL_NAMES,
     AttestedCompetency,
@@ -32,7 +32,6 @@ from models.schemas import (
     RequiredCompetency,
     Role,
 )
-from models.settings import Settings
 from models.statuses import UnitStatus
 
 __all__ = [
@@ -49,6 +48,7 @@ __all__ = [
     "CourseCompetency",
     "IngestRejectedError",
     "IngestReport",
+    "InvalidInputError",
     "Language",
     "Learner",
     "NotFoundError",
@@ -56,7 +56,6 @@ __all__ = [
     "RequiredCompetency",
     "Role",
     "SchemaNotReadyError",
-    "Settings",
     "UnitStatus",
     "UnknownLanguageError",
     "approved_languages",

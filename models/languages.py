@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models.problems import InvalidInputError
+
 
 @dataclass(frozen=True)
 class Language:
@@ -49,7 +51,7 @@ for _language in LANGUAGES:
 _BY_KEY.update({"oriya": _BY_KEY["or"], "bangla": _BY_KEY["bn"], "manipuri (meitei)": _BY_KEY["mni"]})
 
 
-class UnknownLanguageError(ValueError):
+class UnknownLanguageError(InvalidInputError):
     """A language code or name that the catalog does not support."""
 
 

@@ -19,7 +19,13 @@ class Problem:
         return f"{self.file}:{self.line}: {self.field}: {self.reason}"
 
 
-class InvalidRecordError(ValueError):
+class InvalidInputError(ValueError):
+    """Input its sender can fix: a bad file, record, field, option or request value. The HTTP service answers it
+    with a 422 and the command line with exit code 2; any other exception is a bug (a 500 with an error id, exit
+    code 1). A ValueError, so that pydantic validators may raise it too."""
+
+
+class InvalidRecordError(InvalidInputError):
     """One record is invalid; `field` names where (dotted path), `reason` says why."""
 
     def __init__(self, field: str, reason: str) -> None:

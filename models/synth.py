@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from models.kcm_document import read_competency_model
+from models.problems import InvalidInputError
 from models.records import RawRecord, iter_raw_records
-from models.schemas import LEVEL_NAMES, Competency, Role
+from models.schemas import LEVEL_NAMES, Competency, CompetencyArea, CompetencyTheme, Role
 
 PROVIDERS = (
     "Institute of Secretariat Training and Management (ISTM)",
@@ -75,7 +76,7 @@ def synthesise(
     model = read_competency_model(competencies_file)
     roles = [Role.model_validate(item.data) for item in iter_raw_records(roles_file) if isinstance(item, RawRecord)]
     if model.problems or not model.competencies or not roles:
-        raise ValueError(f"cannot synthesise from {competencies_file} and {roles_file}: invalid or empty")
+        raise InvalidInputError(f"cannot synthesise from {competencies_file} and {roles_file}: invalid or empty")
     plan.out.mkdir(parents=True, exist_ok=True)
     files = {
         "competencies": plan.out / "competencies.json",
@@ -88,12 +89,21 @@ def synthesise(
     rng = np.random.default_rng(plan.seed)
     themes = {t.id: t for t in model.themes}
     areas = {a.id: a for a in model.areas}
-    _write_courses(files["courses"], plan.courses, model.competencies, themes, areas, rng, progress)
-    _write_learners(files["learners"], plan.learners, plan.courses, roles, rng, progress)
+    _write_courses(files["courses"], plan.courses, model.competencies, themes, areas=areas, rng=rng, progress=progress)
+    _write_learners(files["learners"], plan.learners, plan.courses, roles, rng=rng, progress=progress)
     return files
 
 
-def _write_courses(path, count, competencies, themes, areas, rng, progress) -> None:  # noqa: ANN001
+def _write_courses(
+    path: Path,
+    count: int,
+    competencies: list[Competency],
+    themes: dict[str, CompetencyTheme],
+    *,
+    areas: dict[str, CompetencyArea],
+    rng: np.random.Generator,
+    progress: Callable[[int], None] | None,
+) -> None:
     names, weights = zip(*COURSE_LANGUAGES, strict=True)
     with path.open("w", encoding="utf-8") as handle:
         for start in range(0, count, CHUNK):
@@ -129,7 +139,9 @@ def _write_courses(path, count, competencies, themes, areas, rng, progress) -> N
                 progress(size)
 
 
-def _v6_entry(competency: Competency, themes: dict, areas: dict, level: int) -> dict[str, object]:
+def _v6_entry(
+    competency: Competency, themes: dict[str, CompetencyTheme], areas: dict[str, CompetencyArea], level: int
+) -> dict[str, object]:
     return {
         "competencyAreaId": competency.area_id,
         "competencyAreaName": areas[competency.area_id].name,
@@ -141,7 +153,15 @@ def _v6_entry(competency: Competency, themes: dict, areas: dict, level: int) -> 
     }
 
 
-def _write_learners(path, count, course_count, roles, rng, progress) -> None:  # noqa: ANN001
+def _write_learners(
+    path: Path,
+    count: int,
+    course_count: int,
+    roles: list[Role],
+    *,
+    rng: np.random.Generator,
+    progress: Callable[[int], None] | None,
+) -> None:
     language_sets, weights = zip(*LEARNER_LANGUAGES, strict=True)
     probabilities = np.array(weights) / sum(weights)
     with path.open("w", encoding="utf-8") as handle:

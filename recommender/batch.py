@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from models import Learner
+from models import InvalidInputError, Learner
 from recommender.recommend import Recommender
 
 Format = Literal["jsonl", "parquet"]
@@ -29,7 +29,7 @@ PARQUET_SCHEMA = pa.schema(
 )
 
 
-class BatchError(ValueError):
+class BatchError(InvalidInputError):
     """A batch run that cannot start or continue; the message says what to do."""
 
 

@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models import Learner
+from models import InvalidInputError, Learner
 from recommender.batch import BatchReport, run_batch
 from recommender.recommend import Recommender
 
@@ -164,7 +164,7 @@ def run_batch_on_ray(
     once, from where the checkpoint says to continue.
     """
     if round_chunks < 1:
-        raise ValueError(f"round_chunks must be at least 1, got {round_chunks}")
+        raise InvalidInputError(f"round_chunks must be at least 1, got {round_chunks}")
     rounds = _RoundsOnRay(recommender, k, chunk_size, round_chunks, actors, cpus_per_actor)
     stand_in: Any = rounds  # run_batch only calls recommend_many
 

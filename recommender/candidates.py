@@ -135,7 +135,8 @@ class CoverageTable:
                 level = None if code == UNSTATED else code
                 fit[target - 1, code] = self.config.tag_strength * self.config.level_fit(target, level)
         by_target = fit[:, self.tag_codes_]  # [targets, competencies, courses]
-        rows = by_target.transpose(1, 0, 2).reshape(-1, len(self.course_ids_))
+        # Explicit sizes: with no course (an empty catalog) numpy cannot infer the -1 of a reshape.
+        rows = by_target.transpose(1, 0, 2).reshape(len(self.competencies_) * len(LEVELS), len(self.course_ids_))
         return np.vstack([rows, np.zeros((1, len(self.course_ids_)), dtype=np.float32)])
 
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from models import Competency, Course, Learner, NotFoundError, Role
+from models import Competency, Course, InvalidInputError, Learner, NotFoundError, Role
 
 
-class ProfileError(ValueError):
+class ProfileError(InvalidInputError):
     """A learner profile that cannot be analysed: the message names the offending field."""
 
 

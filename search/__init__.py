@@ -14,7 +14,15 @@ from search.catalog import (
     open_course_searcher,
     open_or_build_searcher,
 )
-from search.config import METHODS, CourseFacts, Method, RetrievalConfig, SearchFilters, retrieval_config
+from search.config import (
+    METHODS,
+    CourseFacts,
+    Method,
+    RetrievalConfig,
+    SearchFilters,
+    SearchSettings,
+    retrieval_config,
+)
 from search.evaluation import EvaluationInputError, evaluate_retrieval
 from search.language import detect_language
 from search.searcher import CourseSearcher, SearchParts, encoding_passes
@@ -30,6 +38,7 @@ __all__ = [
     "RetrievalConfig",
     "SearchFilters",
     "SearchParts",
+    "SearchSettings",
     "build_course_index",
     "build_searcher",
     "count_courses",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from models import Course
-from models.settings import SearchSettings
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models import Course, InvalidInputError
 from search.passages import DEFAULT_FIELDS
 
 Method = Literal["dense", "bm25", "hybrid", "rrf"]
@@ -42,17 +44,17 @@ class RetrievalConfig:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise ValueError(f"unknown retrieval method {self.method!r}: choose from {', '.join(METHODS)}")
+            raise InvalidInputError(f"unknown retrieval method {self.method!r}: choose from {', '.join(METHODS)}")
         if self.candidates < 1:
-            raise ValueError("candidates must be at least 1")
+            raise InvalidInputError("candidates must be at least 1")
         weights = {"bm25_weight": self.bm25_weight, "multilingual_weight": self.multilingual_weight}
         weights |= {"segment_weight": self.segment_weight, "token_weight": self.token_weight}
         weights |= {"neighbour_weight": self.neighbour_weight, "neighbours": self.neighbours}
         negative = [name for name, value in weights.items() if value < 0]
         if negative:
-            raise ValueError(f"{', '.join(negative)} must not be negative")
+            raise InvalidInputError(f"{', '.join(negative)} must not be negative")
         if self.neighbours > STORED_NEIGHBOURS:
-            raise ValueError(f"neighbours: at most {STORED_NEIGHBOURS} are kept per course")
+            raise InvalidInputError(f"neighbours: at most {STORED_NEIGHBOURS} are kept per course")
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,23 @@ class CourseFacts:
     @classmethod
     def of(cls, course: Course) -> CourseFacts:
         return cls(list(course.languages), list(course.organisations), course.primary_category, course.duration_seconds)
+
+
+class SearchSettings(BaseSettings):
+    """The encoders of the course index (`KARMAYOGI_SEARCH_*`); everything else about search is the measured
+    default of `RetrievalConfig`."""
+
+    model_config = SettingsConfigDict(env_prefix="KARMAYOGI_SEARCH_", extra="ignore")
+
+    encoder: str = Field(default="minilm", description="English encoder: minilm, e5, minilm+e5 or st:DIR")
+    multilingual_encoder: str | None = Field(
+        default="e5", description="Encoder for non-English queries and texts; `none` to go without"
+    )
+
+    @field_validator("multilingual_encoder")
+    @classmethod
+    def _none_means_off(cls, value: str | None) -> str | None:
+        return None if value is None or value.strip().lower() in ("", "none") else value
 
 
 def retrieval_config(settings: SearchSettings) -> RetrievalConfig:

@@ -18,7 +18,7 @@ import ir_measures
 import numpy as np
 from ir_measures import RR, R, nDCG
 
-from models import ingest_file, list_courses, make_engine, session_scope, upgrade
+from models import InvalidInputError, ingest_file, list_courses, make_engine, session_scope, upgrade
 from search.building import build_searcher
 from search.config import RetrievalConfig
 from search.fusion import reciprocal_rank_fusion, zscore_fusion
@@ -29,7 +29,7 @@ DEPTH = 100
 Ranking = list[tuple[str, float]]
 
 
-class EvaluationInputError(ValueError):
+class EvaluationInputError(InvalidInputError):
     """The evaluation file cannot serve as a benchmark (e.g. no skill occurs often enough)."""
 
 

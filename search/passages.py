@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from models import Course
+from models import Course, InvalidInputError
 
 FIELDS = ("title", "description", "keywords", "competencies")
 DEFAULT_FIELDS = ("title", "description", "keywords", "competencies")
@@ -21,7 +21,7 @@ def course_text(
     """One text for the whole course, from the chosen fields, in a fixed order."""
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
-        raise ValueError(f"unknown passage field(s) {', '.join(unknown)}: choose from {', '.join(FIELDS)}")
+        raise InvalidInputError(f"unknown passage field(s) {', '.join(unknown)}: choose from {', '.join(FIELDS)}")
     parts: list[str] = []
     if "title" in fields:
         parts.append(_sentence(course.name))

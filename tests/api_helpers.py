@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from api.auth import create_key
 from api.services import Services
-from api.settings import ApiSettings
+from api.settings import Settings
 from models import session_scope
 from search import RetrievalConfig
 
@@ -45,7 +45,8 @@ def make_services(
 ) -> Services:
     """Services on a test database; without a `search` configuration (no course index), recommendations use tag
     evidence only."""
-    configured = ApiSettings(home=home, secret_key="test-secret", **settings)  # type: ignore[arg-type]
+    service = {"secret_key": "test-secret"} | settings
+    configured = Settings(home=home, service=service)  # type: ignore[arg-type]  # pydantic validates the dict
     return Services(
         settings=configured,
         engine=engine,

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from api.services import load_services
-from api.settings import ApiSettings
+from api.settings import Settings
 from models import make_engine
 from search import index_path
 from tests.api_helpers import make_keys
@@ -38,7 +38,7 @@ def api_ranking(home: Path, database: Path) -> Ranking:
     engine = make_engine(f"sqlite:///{database}")
     keys = make_keys(engine)
     engine.dispose()
-    services = load_services(ApiSettings(home=home, secret_key="test-secret"))
+    services = load_services(Settings(home=home, service={"secret_key": "test-secret"}))  # type: ignore[arg-type]  # a dict section
     with TestClient(create_app(services=services)) as client:
         response = client.get(f"/v1/learners/{LEARNER}/recommendations", headers=keys.header("portal"))
     assert response.status_code == 200, response.text
@@ -57,7 +57,7 @@ def test_the_cli_and_the_http_api_rank_a_learner_identically_with_and_without_a_
         source.backup(target)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
     # The measured default search without its multilingual part, which recommendations do not read: a quicker build.
-    monkeypatch.setenv("KARMAYOGI_SEARCH__MULTILINGUAL_ENCODER", "none")
+    monkeypatch.setenv("KARMAYOGI_SEARCH_MULTILINGUAL_ENCODER", "none")
     home = tmp_path / "home"
 
     cli_without, said = cli_ranking(home)

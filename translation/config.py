@@ -30,9 +30,9 @@ class TranslationSettings(BaseSettings):
         validation_alias=AliasChoices("KARMAYOGI_MT_BACKEND", "KARMAYOGI_MT_ENGINE"),
         description="auto: CTranslate2 when the directory holds model.bin",
     )
-    device: str = "cpu"
-    beams: int = Field(default=4, ge=1)
-    batch_size: int = Field(default=16, ge=1)
+    device: str = Field(default="cpu", description="Where the model runs: cpu, or cuda with a GPU build")
+    beams: int = Field(default=4, ge=1, description="Beam search width (1: greedy, fastest)")
+    batch_size: int = Field(default=16, ge=1, description="Segments translated together")
 
 
 def load_engine(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models import NotFoundError
+from models import InvalidInputError, NotFoundError
 
 
 class UnknownUnitError(NotFoundError):
@@ -12,7 +12,7 @@ class UnknownUnitError(NotFoundError):
         super().__init__("translation unit", identifier)
 
 
-class IllegalTransitionError(ValueError):
+class IllegalTransitionError(InvalidInputError):
     """A review action that the unit's current status does not allow."""
 
     def __init__(self, unit_id: int, status: str, action: str, allowed: list[str]) -> None:
@@ -23,13 +23,13 @@ class IllegalTransitionError(ValueError):
         self.action = action
 
 
-class EngineConfigError(ValueError):
+class EngineConfigError(InvalidInputError):
     """A translation model directory that cannot be used, or a language pair that the model does not cover."""
 
 
-class ModelFetchError(ValueError):
+class ModelFetchError(InvalidInputError):
     """`karmayogi models fetch` could not download a model (no network, unknown name, ...)."""
 
 
-class GlossaryError(ValueError):
+class GlossaryError(InvalidInputError):
     """A glossary file that cannot be read; the message names the file and the entry."""

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from models import NotFoundError, UnitStatus, session_scope
+from models import InvalidInputError, NotFoundError, UnitStatus, session_scope
 from models.tables import CourseRow, TranslationJobRow, TranslationUnitRow
 from translation.engines import Engine as MTEngine
 from translation.glossary import Glossary
@@ -203,7 +203,7 @@ def _start_job(session: Session, params: dict[str, Any]) -> tuple[str, bool]:
 def _check_fields(fields: Sequence[str]) -> None:
     unknown = [name for name in fields if name not in FIELDS]
     if unknown or not fields:
-        raise ValueError(f"unknown field(s) {', '.join(unknown)}; translatable fields: {', '.join(FIELDS)}")
+        raise InvalidInputError(f"unknown field(s) {', '.join(unknown)}; translatable fields: {', '.join(FIELDS)}")
 
 
 def _items(session: Session, fields: Sequence[str], course_ids: Sequence[str] | None) -> tuple[list[_Item], int]:

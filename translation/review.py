@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.problems import InvalidInputError
 from models.statuses import UnitStatus
 from models.tables import TranslationHistoryRow, TranslationUnitRow
 from translation.checks import BLOCKING, Flag, run_checks
@@ -140,7 +141,7 @@ def list_units(
 ) -> list[UnitView]:
     """Units by language, status, QA flag (check id) and course, in a stable order."""
     if status is not None and status not in set(UnitStatus):
-        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(UnitStatus)}")
+        raise InvalidInputError(f"unknown status {status!r}; expected one of {', '.join(UnitStatus)}")
     query = select(TranslationUnitRow).order_by(TranslationUnitRow.id)
     if language is not None:
         query = query.where(TranslationUnitRow.language == language)
@@ -186,7 +187,7 @@ def _allow(row: TranslationUnitRow, action: Action) -> None:
 def edit_unit(session: Session, unit_id: int, text: str, reviewer: str, glossary: Glossary | None = None) -> UnitView:
     """A person's text for the unit; it goes (back) to review and gets fresh QA flags."""
     if not text.strip():
-        raise ValueError("the edited text is empty")
+        raise InvalidInputError("the edited text is empty")
     row = _row(session, unit_id)
     _allow(row, Action.EDIT)
     row.edited = text
@@ -206,7 +207,7 @@ def approve_unit(session: Session, unit_id: int, reviewer: str, text: str | None
         row.edited = text
     final = row.edited if row.edited is not None else row.draft
     if not final:
-        raise ValueError(f"unit {unit_id} has no text to approve")
+        raise InvalidInputError(f"unit {unit_id} has no text to approve")
     row.status = TARGET[Action.APPROVE]
     row.reviewer = reviewer
     record(row, "approved", reviewer)

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
+import click
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from api.settings import Settings
 from embeddings import EncoderNotAvailableError, SearchIndexError
 from models import (
     IngestRejectedError,
+    InvalidInputError,
     NotFoundError,
     SchemaNotReadyError,
-    Settings,
-    UnknownLanguageError,
     check_schema,
     make_engine,
 )
@@ -33,6 +37,7 @@ errors = Console(stderr=True, soft_wrap=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+EXIT_BUG = 1
 EXIT_INVALID_INPUT = 2
 EXIT_NOT_FOUND = 3
 EXIT_NOT_READY = 4
@@ -64,7 +69,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
                 errors.print(str(problem), markup=False, highlight=False)
             errors.print(f"[red]rejected:[/] {len(error.problems)} problem(s); nothing was written")
             raise typer.Exit(EXIT_INVALID_INPUT) from None
-        except (UnknownLanguageError, ValueError) as error:
+        except (InvalidInputError, ValidationError) as error:
+            # A ValidationError reaching here comes from what the user typed: an option or a KARMAYOGI_* setting.
             errors.print(f"[red]error:[/] {error}", highlight=False)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
         except NotFoundError as error:
@@ -76,8 +82,34 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except SchemaNotReadyError as error:
             errors.print(f"[red]error:[/] {error}", highlight=False)
             raise typer.Exit(EXIT_NOT_READY) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as error:
+            raise typer.Exit(report_bug(error)) from None
 
     return wrapper
+
+
+def report_bug(error: Exception) -> int:
+    """A fault of ours, not of the input: one line for the user naming an error id, the traceback in the log
+    under that id (KARMAYOGI_HOME/logs/errors.log, else standard error)."""
+    error_id = uuid.uuid4().hex[:12]
+    where = "standard error"
+    try:
+        path = settings().home / "logs" / "errors.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- error {error_id} at {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+            log.write("".join(traceback.format_exception(error)))
+        where = str(path)
+    except Exception:  # the home itself may be what failed: fall back to the terminal
+        traceback.print_exception(error, file=sys.stderr)
+    errors.print(
+        f"[red]internal error[/] ({type(error).__name__}): this is a fault in karmayogi, not in your input; "
+        f"error id {error_id}, details in {where}",
+        highlight=False,
+    )
+    return EXIT_BUG
 
 
 def print_json(value: Any) -> None:

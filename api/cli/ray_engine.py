@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
-from models import Learner
+from models import InvalidInputError, Learner
 from translation.config import EngineKind
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ EngineOption = Annotated[
 ActorsOption = Annotated[int, typer.Option("--actors", min=1, help="Ray actors (each loads the model once).")]
 
 
-class RayNotAvailableError(ValueError):
+class RayNotAvailableError(InvalidInputError):
     """`--engine ray` without Ray installed."""
 
 

@@ -35,7 +35,7 @@ EncoderOption = Annotated[
     typer.Option(
         "--encoder",
         help="English encoder: minilm, e5, minilm+e5, st:DIR or a model directory "
-        "[default: KARMAYOGI_SEARCH__ENCODER, else minilm].",
+        "[default: KARMAYOGI_SEARCH_ENCODER, else minilm].",
         show_default=False,
     ),
 ]
@@ -44,7 +44,7 @@ MultilingualOption = Annotated[
     typer.Option(
         "--multilingual-encoder",
         help="Encoder for non-English queries; 'none' to go without "
-        "[default: KARMAYOGI_SEARCH__MULTILINGUAL_ENCODER, else e5].",
+        "[default: KARMAYOGI_SEARCH_MULTILINGUAL_ENCODER, else e5].",
         show_default=False,
     ),
 ]

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from api.cli.context import engine, reports_errors
+from api.cli.context import engine, reports_errors, settings
 from api.http_protocol import IMPORT_PATH as HTTP_PROTOCOL
-from api.settings import ApiSettings
 
 
 @reports_errors
@@ -22,15 +21,15 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API, the review UI and /metrics. Each worker loads the models and index once."""
-    settings = ApiSettings()
+    configured = settings()
     engine()  # fail here, with the usual message, when the database is not migrated
-    settings.signing_secret()  # created once, before the workers start, so that all share it
+    configured.signing_secret()  # created once, before the workers start, so that all share it
     uvicorn.run(
         "api.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers or min(4, os.cpu_count() or 1),
+        host=host or configured.service.host,
+        port=port or configured.service.port,
+        workers=workers or configured.service.workers or min(4, os.cpu_count() or 1),
         http=HTTP_PROTOCOL,  # TCP_NODELAY on every connection: see api/http_protocol.py
         proxy_headers=True,
         server_header=False,

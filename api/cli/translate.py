@@ -10,13 +10,12 @@ from typing import Annotated, Literal, cast
 import typer
 from rich.table import Table
 
-from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors
+from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors, settings
 from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, ray_translator
 from models import UnitStatus, session_scope
 from translation import (
     FIELDS,
     JobReport,
-    TranslationSettings,
     bulk_approve_clean,
     catalog_glossary,
     export_memory,
@@ -77,16 +76,16 @@ def translate(
     targets = [language.code for language in parse_languages(langs)]
     field_names = [name.strip() for name in fields.split(",") if name.strip()]
     course_ids = [c.strip() for c in courses.split(",") if c.strip()] if courses else None
-    settings = TranslationSettings()
-    model_dir = model or settings.model
-    kind = cast(EngineKind, backend.value) if backend else settings.backend
+    mt_settings = settings().mt
+    model_dir = model or mt_settings.model
+    kind = cast(EngineKind, backend.value) if backend else mt_settings.backend
     mt, ahead = None, None
     if batch_engine is BatchEngine.ray:
         if model_dir is None:
             raise typer.BadParameter(f"Ray runs the model: {HOW_TO_CONFIGURE}", param_hint="--engine ray")
-        ahead = ray_translator(model_dir, kind, settings, actors)
+        ahead = ray_translator(model_dir, kind, mt_settings, actors)
     elif model_dir:
-        mt = load_engine(model_dir, kind, settings.device, settings.beams, settings.batch_size)
+        mt = load_engine(model_dir, kind, mt_settings.device, mt_settings.beams, mt_settings.batch_size)
     db = engine()
     with session_scope(db) as session:
         if seed:

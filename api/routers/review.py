@@ -29,7 +29,7 @@ from api.ui import (
 )
 from api.ui_session import COOKIE, LOGIN_COOKIE, csrf_token, csrf_valid, encode_session, new_nonce
 from api.vocab import LanguageCode
-from models import UnitStatus
+from models import InvalidInputError, UnitStatus
 from translation import (
     Action,
     IllegalTransitionError,
@@ -81,8 +81,8 @@ def login(
     if not found.allows(REVIEW_SCOPE):
         return _login_page(request, services, "That key may not review translations (needs translate:review).", 403)
     response = RedirectResponse("/review", status_code=303, headers=SECURITY_HEADERS)
-    cookie = encode_session(services.signing_secret, found.id, services.settings.session_hours)
-    _set_cookie(response, services, COOKIE, cookie, max_age=int(services.settings.session_hours * 3600))
+    cookie = encode_session(services.signing_secret, found.id, services.settings.service.session_hours)
+    _set_cookie(response, services, COOKIE, cookie, max_age=int(services.settings.service.session_hours * 3600))
     response.delete_cookie(LOGIN_COOKIE, path="/review")
     return response
 
@@ -111,7 +111,7 @@ def _set_cookie(response: Response, services: Services, name: str, value: str, m
         path="/review",
         httponly=True,
         samesite="strict",
-        secure=services.settings.cookie_secure,
+        secure=services.settings.service.cookie_secure,
     )
 
 
@@ -213,7 +213,7 @@ def act_on_unit(
     current = get_unit(session, unit_id)
     try:
         if action not in set(Action):
-            raise ValueError(f"unknown action {action!r}")
+            raise InvalidInputError(f"unknown action {action!r}")
         done = Action(action)
         if done is Action.EDIT:
             edit_unit(session, unit_id, text, reviewer.key.name, services.glossary())
@@ -222,7 +222,7 @@ def act_on_unit(
             approve_unit(session, unit_id, reviewer.key.name, text if changed else None)
         else:
             reject_unit(session, unit_id, reviewer.key.name, note.strip() or None)
-    except (IllegalTransitionError, ValueError) as error:
+    except InvalidInputError as error:  # IllegalTransitionError among them
         session.rollback()
         detail = unit_detail(session, get_unit(session, unit_id), services.glossary())
         status_code = 409 if isinstance(error, IllegalTransitionError) else 422
