@@ -35,6 +35,7 @@ from models.tables import (
     ProficiencyLevelRow,
     RoleCompetencyRow,
     RoleRow,
+    table_of,
 )
 
 Kind = Literal["competencies", "roles", "courses", "learners"]
@@ -77,7 +78,7 @@ class References:
 
 
 def ingest_file(
-    engine: Engine, kind: Kind, path: Path, skip_invalid: bool = False, progress: Progress | None = None
+    engine: Engine, kind: Kind, path: Path, *, skip_invalid: bool = False, progress: Progress | None = None
 ) -> IngestReport:
     """Validate `path` as records of `kind` and write them; raise IngestRejectedError on any problem."""
     if kind == "competencies":
@@ -203,17 +204,12 @@ def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 # --- writing --------------------------------------------------------------------------------------------
 
 
-def _upsert(
-    connection: Connection,
-    parent: Table,
-    key: str,
-    records: list[tuple[str, dict[str, Any], dict[Table, list[dict[str, Any]]]]],
-    report: IngestReport,
-) -> None:
-    """Insert new parents, update changed ones (replacing their child rows), leave equal ones alone.
+# (id, parent row values including content_hash, child rows by table)
+_Record = tuple[str, dict[str, Any], dict[Table, list[dict[str, Any]]]]
 
-    `records` holds (id, parent row values including content_hash, child rows by table).
-    """
+
+def _upsert(connection: Connection, parent: Table, key: str, records: list[_Record], *, report: IngestReport) -> None:
+    """Insert new parents, update changed ones (replacing their child rows), leave equal ones alone."""
     ids = [record_id for record_id, _, _ in records]
     stored = dict(connection.execute(select(parent.c[key], parent.c.content_hash).where(parent.c[key].in_(ids))).all())
     new = [r for r in records if r[0] not in stored]
@@ -238,48 +234,52 @@ def _upsert(
 
 
 def _write_roles(connection: Connection, roles: list[Role], report: IngestReport) -> None:
-    records = []
+    records: list[_Record] = []
     for role in roles:
         values = role.model_dump(exclude={"competencies"}) | {"content_hash": content_hash(role)}
         children = [
             {"role_id": role.id, "competency_id": c.competency_id, "level": c.level, "importance": c.importance}
             for c in role.competencies
         ]
-        records.append((role.id, values, {RoleCompetencyRow.__table__: children}))
-    _upsert(connection, RoleRow.__table__, "id", records, report)
+        records.append((role.id, values, {table_of(RoleCompetencyRow): children}))
+    _upsert(connection, table_of(RoleRow), "id", records, report=report)
 
 
 def _write_courses(connection: Connection, courses: list[Course], report: IngestReport) -> None:
-    records = []
+    records: list[_Record] = []
     for course in courses:
         values = course.model_dump(exclude={"competencies"}) | {"content_hash": content_hash(course)}
         children = [
             {"course_id": course.identifier, "competency_id": c.competency_id, "level": c.level}
             for c in course.competencies
         ]
-        records.append((course.identifier, values, {CourseCompetencyRow.__table__: children}))
-    _upsert(connection, CourseRow.__table__, "identifier", records, report)
+        records.append((course.identifier, values, {table_of(CourseCompetencyRow): children}))
+    _upsert(connection, table_of(CourseRow), "identifier", records, report=report)
 
 
 def _write_learners(connection: Connection, learners: list[Learner], report: IngestReport) -> None:
-    records = []
+    records: list[_Record] = []
     for learner in learners:
         values = learner.model_dump(include={"id", "name", "department", "preferred_languages", "interests"})
         values["content_hash"] = content_hash(learner)
-        roles = [{"learner_id": learner.id, "role_id": r, "position": i} for i, r in enumerate(learner.roles)]
-        courses = [{"learner_id": learner.id, "course_id": c, "status": "enrolled"} for c in learner.enrolled]
+        roles: list[dict[str, Any]] = [
+            {"learner_id": learner.id, "role_id": r, "position": i} for i, r in enumerate(learner.roles)
+        ]
+        courses: list[dict[str, Any]] = [
+            {"learner_id": learner.id, "course_id": c, "status": "enrolled"} for c in learner.enrolled
+        ]
         courses += [{"learner_id": learner.id, "course_id": c, "status": "completed"} for c in learner.completed]
-        levels = [
+        levels: list[dict[str, Any]] = [
             {"learner_id": learner.id, "competency_id": c.competency_id, "level": c.level, "source": c.source}
             for c in learner.competencies
         ]
         children = {
-            LearnerRoleRow.__table__: roles,
-            LearnerCourseRow.__table__: courses,
-            LearnerCompetencyRow.__table__: levels,
+            table_of(LearnerRoleRow): roles,
+            table_of(LearnerCourseRow): courses,
+            table_of(LearnerCompetencyRow): levels,
         }
         records.append((learner.id, values, children))
-    _upsert(connection, LearnerRow.__table__, "id", records, report)
+    _upsert(connection, table_of(LearnerRow), "id", records, report=report)
 
 
 _WRITERS: dict[str, Callable[[Connection, list[Any], IngestReport], None]] = {
@@ -301,17 +301,17 @@ def _ingest_competency_model(engine: Engine, path: Path, skip_invalid: bool) -> 
 
 def _write_competency_model(connection: Connection, parsed: ParsedModel, report: IngestReport) -> None:
     level_rows = [level.model_dump() for level in parsed.levels]
-    _sync(connection, ProficiencyLevelRow.__table__, "level", level_rows, report)
-    _sync(connection, CompetencyAreaRow.__table__, "id", [a.model_dump() for a in parsed.areas], report)
-    _sync(connection, CompetencyThemeRow.__table__, "id", [t.model_dump() for t in parsed.themes], report)
+    _sync(connection, table_of(ProficiencyLevelRow), "level", level_rows, report=report)
+    _sync(connection, table_of(CompetencyAreaRow), "id", [a.model_dump() for a in parsed.areas], report=report)
+    _sync(connection, table_of(CompetencyThemeRow), "id", [t.model_dump() for t in parsed.themes], report=report)
     competency_rows = [c.model_dump(exclude={"levels"}) for c in parsed.competencies]
-    _sync(connection, CompetencyRow.__table__, "id", competency_rows, report)
+    _sync(connection, table_of(CompetencyRow), "id", competency_rows, report=report)
     descriptor_rows = [
         {"competency_id": c.id, "level": level, "descriptor": text}
         for c in parsed.competencies
         for level, text in c.levels.items()
     ]
-    table = CompetencyLevelRow.__table__
+    table = table_of(CompetencyLevelRow)
     stored = {(r.competency_id, r.level): r.descriptor for r in connection.execute(select(table))}
     for row in descriptor_rows:
         current = stored.get((row["competency_id"], row["level"]))
@@ -325,7 +325,7 @@ def _write_competency_model(connection: Connection, parsed: ParsedModel, report:
             )
 
 
-def _sync(connection: Connection, table: Table, key: str, rows: list[dict[str, Any]], report: IngestReport) -> None:
+def _sync(connection: Connection, table: Table, key: str, rows: list[dict[str, Any]], *, report: IngestReport) -> None:
     """Upsert small reference tables by comparing values; counts only what changed."""
     stored = {row[key]: dict(row) for row in connection.execute(select(table)).mappings()}
     for row in rows:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from models.statuses import UnitStatus, status_check
@@ -13,6 +24,13 @@ from models.statuses import UnitStatus, status_check
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+def table_of(row: type[Base]) -> Table:
+    """The Core table of a mapped class (typed as a `Table`: SQLAlchemy types `__table__` as any FromClause)."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class ProficiencyLevelRow(Base):
