@@ -50,7 +50,7 @@ class RankActor:
 
 
 def rank_chunks_on_ray(
-    recommender: ObjectRef,
+    recommender: ObjectRef[Recommender],
     chunks: Sequence[Sequence[Learner]],
     k: int,
     *,
@@ -101,7 +101,7 @@ class _RoundsOnRay:
         self.round_chunks = round_chunks
         self.actors = actors
         self.cpus_per_actor = cpus_per_actor
-        self._shared: ObjectRef | None = None
+        self._shared: ObjectRef[Recommender] | None = None
         self._ranked: Iterator[tuple[list[str], list[Ranked]]] = iter(())
 
     def learners(self, source: Iterable[Learner]) -> Iterator[Learner]:
@@ -122,7 +122,7 @@ class _RoundsOnRay:
         return ranked[1]
 
     def _read_round(self, iterator: Iterator[Learner]) -> list[list[Learner]]:
-        chunks = []
+        chunks: list[list[Learner]] = []
         while len(chunks) < self.round_chunks and (chunk := list(islice(iterator, self.chunk_size))):
             chunks.append(chunk)
         return chunks

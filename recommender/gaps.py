@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from models import Competency, Course, InvalidInputError, Learner, NotFoundError, Role
+from models import AttestedCompetency, Competency, Course, InvalidInputError, Learner, NotFoundError, Role
 
 
 class ProfileError(InvalidInputError):
@@ -198,7 +198,7 @@ def inline_learner(
             department=department,
             preferred_languages=list(preferred_languages) or ["en"],
             completed=list(completed),
-            competencies=[{"competency_id": c, "level": level} for c, level in levels.items()],
+            competencies=[AttestedCompetency(competency_id=c, level=level) for c, level in levels.items()],
             interests=list(interests),
         )
     except ValidationError as error:

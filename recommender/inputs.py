@@ -48,5 +48,6 @@ def department_popularity(session: Session) -> dict[str, dict[str, int]]:
         .group_by(LearnerRow.department, LearnerCourseRow.course_id)
     )
     for department, course_id, count in session.execute(query):
-        counts[department][course_id] = int(count)
+        if department is not None:  # excluded by the query; narrows the column's type
+            counts[department][course_id] = int(count)
     return dict(counts)

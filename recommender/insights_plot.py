@@ -9,18 +9,16 @@ import numpy as np
 from recommender.insights import CoverageMatrix, RoleReadiness
 
 
-def _pyplot():
+def _off_screen() -> None:
     import matplotlib
 
     matplotlib.use("Agg")  # commands and tests have no display
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def coverage_heatmap(matrix: CoverageMatrix, out: Path, title: str = "Courses per competency and language") -> Path:
     """A competency × language heatmap of course counts written as PNG; empty cells stand out in red."""
-    plt = _pyplot()
+    _off_screen()
+    import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
     rows, columns = matrix.courses.shape
@@ -56,7 +54,9 @@ def coverage_heatmap(matrix: CoverageMatrix, out: Path, title: str = "Courses pe
 
 def readiness_chart(readiness: list[RoleReadiness], out: Path, title: str = "Role readiness") -> Path:
     """Horizontal bars: the share of each role's required competency-levels the catalog can build."""
-    plt = _pyplot()
+    _off_screen()
+    import matplotlib.pyplot as plt
+
     figure, axes = plt.subplots(figsize=(8, max(3.0, 0.25 * len(readiness) + 1.2)), dpi=110)
     labels = [f"{r.designation[:40]} ({r.role_id})" for r in readiness]
     shares = [100 * r.share for r in readiness]

@@ -77,7 +77,8 @@ class CourseFeatures:
 
     def factors(self, preferred: Sequence[str]) -> np.ndarray:
         """Everything in the score that does not depend on gaps: language × quality × duration limit."""
-        return self.language_factor(preferred) * self.static_
+        factors: np.ndarray = self.language_factor(preferred) * self.static_
+        return factors
 
     def factor_table(self, preferences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """One row of factors per distinct preference list, and each learner's row: learners share a handful of

