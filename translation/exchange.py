@@ -69,7 +69,7 @@ def export_units(
     rows = _units(session, language, statuses)
     if fmt == "csv":
         return _export_csv(rows)
-    store = xliff.xlifffile(sourcelanguage="en", targetlanguage=language)
+    store: xliff.xlifffile[xliff.Xliff1Unit] = xliff.xlifffile(sourcelanguage="en", targetlanguage=language)
     for row in rows:
         unit = store.addsourceunit(row.source_text)
         unit.setid(unit_key(row))

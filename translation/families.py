@@ -18,6 +18,7 @@ from translation.errors import EngineConfigError
 from translation.languages import TranslationLanguage
 
 Family = Literal["marian", "m2m100", "nllb", "indictrans"]
+FAMILIES: tuple[Family, ...] = ("marian", "m2m100", "nllb", "indictrans")
 FAMILY_FILE = "karmayogi_model.json"
 
 
@@ -25,7 +26,11 @@ def detect_family(model_dir: Path, model_type: str | None, vocabulary: dict[str,
     """From our own marker file, the model type in config.json, or tell-tale vocabulary entries."""
     marker = model_dir / FAMILY_FILE
     if marker.is_file():
-        return json.loads(marker.read_text(encoding="utf-8"))["family"]
+        named = json.loads(marker.read_text(encoding="utf-8"))["family"]
+        for family in FAMILIES:
+            if named == family:
+                return family
+        raise EngineConfigError(f"{marker}: unknown model family {named!r} (one of {', '.join(FAMILIES)})")
     kind = (model_type or "").casefold()
     if "indictrans" in kind:
         return "indictrans"
@@ -86,7 +91,7 @@ def indic_processor(family: Family) -> Any | None:
     """IndicTransToolkit's IndicProcessor for IndicTrans2 models, when the package is installed."""
     if family != "indictrans" or importlib.util.find_spec("IndicTransToolkit") is None:
         return None
-    from IndicTransToolkit.processor import IndicProcessor  # type: ignore[import-not-found]
+    from IndicTransToolkit.processor import IndicProcessor
 
     return IndicProcessor(inference=True)
 

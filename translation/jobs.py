@@ -101,12 +101,9 @@ def run_translation_job(
     done by it before the round's batches are written; `mt` is then not used."""
     targets = [translation_language(code) for code in languages]
     _check_fields(fields)
-    params = {
-        "languages": [t.code for t in targets],
-        "fields": list(fields),
-        "courses": sorted(course_ids) if course_ids else None,
-    }
-    report = JobReport(job_id="", languages=params["languages"], fields=list(fields))
+    codes = [t.code for t in targets]
+    params = {"languages": codes, "fields": list(fields), "courses": sorted(course_ids) if course_ids else None}
+    report = JobReport(job_id="", languages=codes, fields=list(fields))
     report.engine = ahead.name if ahead else mt.name if mt else None
     started = time.perf_counter()
     with session_scope(engine) as session:

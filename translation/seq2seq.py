@@ -70,4 +70,5 @@ class Seq2SeqEngine:
         if target_token is not None:
             options["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(target_token)
         generated = self.model.generate(**inputs, **options)
-        return self.tokenizer.batch_decode(generated, skip_special_tokens=True)
+        decoded: list[str] = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
+        return decoded

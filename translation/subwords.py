@@ -68,10 +68,16 @@ class TokenizerJsonSubwords:
         if source_code is not None:
             raise EngineConfigError("this tokenizer has no source-language setting")
         # From the ids, not `Encoding.tokens`: that keeps the text of a piece outside the vocabulary, not <unk>.
-        return [[self.tokenizer.id_to_token(index) for index in self.tokenizer.encode(text).ids] for text in texts]
+        return [[self._token(index) for index in self.tokenizer.encode(text).ids] for text in texts]
 
     def decode(self, tokens: Sequence[Sequence[str]]) -> list[str]:
         return [self.tokenizer.decode(self._ids(sequence), skip_special_tokens=True) for sequence in tokens]
+
+    def _token(self, index: int) -> str:
+        token = self.tokenizer.id_to_token(index)
+        if token is None:  # not for an id that `encode` gave
+            raise EngineConfigError(f"the tokenizer has no token with id {index}")
+        return token
 
     def _ids(self, tokens: Sequence[str]) -> list[int]:
         ids = (self.vocabulary.get(token, self.unk_id) for token in tokens)

@@ -89,11 +89,11 @@ def train_tiny_marian(
         attention_dropout=0.0,
         activation_dropout=0.0,
         share_encoder_decoder_embeddings=True,
-        max_length=128,
-        num_beams=1,
     )
     model = MarianMTModel(config)
-    pad_row = model.get_input_embeddings().weight[config.pad_token_id]
+    embeddings = model.get_input_embeddings().weight
+    assert isinstance(embeddings, torch.Tensor)
+    pad_row = embeddings[config.pad_token_id]
     _zero(pad_row)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=learning_rate, total_steps=steps, pct_start=0.1)
