@@ -16,6 +16,7 @@ IMPORT_PATH = "api.http_protocol:NoDelayH11Protocol"
 
 
 class NoDelayH11Protocol(H11Protocol):
+    # uvicorn's signature, which narrows asyncio.Protocol's BaseTransport to Transport (uvicorn ignores it too).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         connection = transport.get_extra_info("socket")
         if connection is not None and connection.family in (socket.AF_INET, socket.AF_INET6):

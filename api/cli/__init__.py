@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from huggingface_hub.utils import disable_progress_bars
+from huggingface_hub.utils.tqdm import disable_progress_bars
 
 from api.cli import catalog, demo, insights, keys, recommend, search, serve, synth, translate
 from api.cli.context import engine, settings

@@ -30,7 +30,7 @@ def demo(
     upgrade(db)
     console.rule("[bold]1. Loading the sample catalog")
     for kind, path in SAMPLE_FILES:
-        report = ingest_file(db, kind, path)  # type: ignore[arg-type]
+        report = ingest_file(db, kind, path)
         console.print(
             f"{kind:<13} {path.name:<20} {report.created:>4} new, {report.updated:>4} updated, "
             f"{report.unchanged:>4} unchanged"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,8 @@ from rich.table import Table
 
 from api.cli.context import console, engine, print_json, progress_bar, reports_errors, settings
 from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, start_ray
-from embeddings import load_encoder
+from embeddings import Encoder, load_encoder
+from embeddings.index import INDEX_KINDS
 from embeddings.ray_encoder import ray_encoder_loader
 from models import get_course, normalise_language, session_scope
 from search import (
@@ -80,10 +82,11 @@ def index_build(
     actors: ActorsOption = 2,
 ) -> None:
     """Encode every course and save the index under KARMAYOGI_HOME (unchanged texts come from the cache)."""
-    if kind not in ("auto", "flat", "ivf"):
+    index_kind = next((known for known in INDEX_KINDS if known == kind), None)
+    if index_kind is None:
         raise typer.BadParameter("expected auto, flat or ivf", param_hint="--kind")
     config = _config(encoder, multilingual)
-    loader = load_encoder
+    loader: Callable[[str], Encoder] = load_encoder
     if batch_engine is BatchEngine.ray:
         start_ray()
         loader = ray_encoder_loader(actors)
@@ -94,7 +97,7 @@ def index_build(
             settings().home,
             config,
             progress=advance,
-            index_kind=kind,  # type: ignore[arg-type]  # checked against the three kinds above
+            index_kind=index_kind,
             encoder_loader=loader,
         )
     console.print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -39,6 +39,7 @@ models_app = typer.Typer(help="Machine translation models.", no_args_is_help=Tru
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Format = Literal["xliff", "csv", "tmx"]
+FORMATS: tuple[Format, ...] = ("xliff", "csv", "tmx")
 
 
 class Backend(StrEnum):
@@ -78,7 +79,7 @@ def translate(
     course_ids = [c.strip() for c in courses.split(",") if c.strip()] if courses else None
     mt_settings = settings().mt
     model_dir = model or mt_settings.model
-    kind = cast(EngineKind, backend.value) if backend else mt_settings.backend
+    kind: EngineKind = backend.value if backend else mt_settings.backend
     mt, ahead = None, None
     if batch_engine is BatchEngine.ray:
         if model_dir is None:
@@ -144,11 +145,12 @@ def _format(file: Path, fmt: str | None) -> Format:
     chosen = (
         fmt or {".xlf": "xliff", ".xliff": "xliff", ".csv": "csv", ".tmx": "tmx"}.get(file.suffix.lower(), "")
     ).lower()
-    if chosen not in ("xliff", "csv", "tmx"):
-        raise typer.BadParameter(
-            "give --format xliff, csv or tmx (or use a .xlf/.csv/.tmx file name)", param_hint="--format"
-        )
-    return chosen  # type: ignore[return-value]
+    for known in FORMATS:
+        if chosen == known:
+            return known
+    raise typer.BadParameter(
+        "give --format xliff, csv or tmx (or use a .xlf/.csv/.tmx file name)", param_hint="--format"
+    )
 
 
 @translations_app.command("export")
