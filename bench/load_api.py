@@ -105,7 +105,7 @@ def prepare(home: Path, semantic: bool) -> str:
     engine = make_engine(f"sqlite:///{home / 'karmayogi.db'}")
     upgrade(engine)
     for kind, path in SAMPLE_FILES:
-        ingest_file(engine, kind, path)  # type: ignore[arg-type]
+        ingest_file(engine, kind, path)
     if semantic:
         # As `karmayogi index build` before `serve`: otherwise every worker would build it at start-up.
         started = time.monotonic()

@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from models import ingest_file, make_engine, session_scope, upgrade
+from models.ingest import Kind
 from models.sample_data import COMPETENCIES_FILE, ROLES_FILE
 from models.synth import SynthPlan, synthesise
 from recommender.batch import read_learners_jsonl, run_batch
@@ -39,8 +40,9 @@ def measure(learners: int, courses: int, actors: int, chunk_size: int, round_chu
         files = synthesise(SynthPlan(courses=courses, learners=learners, out=root), COMPETENCIES_FILE, ROLES_FILE)
         db = make_engine(f"sqlite:///{root / 'karmayogi.db'}")
         upgrade(db)
-        for kind in ("competencies", "roles", "courses"):
-            ingest_file(db, kind, files[kind])  # type: ignore[arg-type]
+        kinds: tuple[Kind, ...] = ("competencies", "roles", "courses")
+        for kind in kinds:
+            ingest_file(db, kind, files[kind])
         with session_scope(db) as session:
             recommender = Recommender(load_inputs(session))
         source = partial(read_learners_jsonl, files["learners"])

@@ -23,6 +23,7 @@ from itertools import islice
 from pathlib import Path
 
 from models import ingest_file, make_engine, session_scope, upgrade
+from models.ingest import Kind
 from models.sample_data import COMPETENCIES_FILE, ROLES_FILE
 from models.synth import SynthPlan, synthesise
 from recommender.batch import read_learners_jsonl, run_batch
@@ -50,8 +51,9 @@ def main() -> None:
         )
         db = make_engine(f"sqlite:///{root / 'bench.db'}")
         upgrade(db)
-        for kind in ("competencies", "roles", "courses"):
-            ingest_file(db, kind, files[kind])  # type: ignore[arg-type]
+        kinds: tuple[Kind, ...] = ("competencies", "roles", "courses")
+        for kind in kinds:
+            ingest_file(db, kind, files[kind])
         with session_scope(db) as session:
             recommender = Recommender(load_inputs(session))
         recommender.coverage_.ensure_all()

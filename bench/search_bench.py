@@ -64,7 +64,7 @@ def sample_catalog(limit: int) -> tuple[list, dict[str, str]]:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'bench.db'}")
         upgrade(engine)
         for kind, path in SAMPLE_FILES:
-            ingest_file(engine, kind, path)  # type: ignore[arg-type]
+            ingest_file(engine, kind, path)
         with session_scope(engine) as session:
             courses = list_courses(session)[:limit]
             names = {c.id: c.name for c in load_competency_model(session).competencies}

@@ -143,7 +143,7 @@ def sample_catalog(path: Path) -> Engine:
     db = make_engine(f"sqlite:///{path}")
     upgrade(db)
     for kind, file in SAMPLE_FILES:
-        ingest_file(db, kind, file)  # type: ignore[arg-type]
+        ingest_file(db, kind, file)
     with session_scope(db) as session:
         seed_memory(session, SEED_FILES["hi"])
     return db
@@ -160,7 +160,7 @@ def stored_drafts(db: Engine) -> list[tuple[str, str, str, str | None, str | Non
                 TranslationUnitRow.engine,
             ).order_by(TranslationUnitRow.id)
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [(course, field, language, draft, engine) for course, field, language, draft, engine in rows]
 
 
 def segments_per_description(db: Engine) -> float:

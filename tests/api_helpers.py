@@ -15,6 +15,7 @@ from api.services import Services
 from api.settings import Settings
 from models import session_scope
 from search import RetrievalConfig
+from translation import Engine as MTEngine
 
 SCOPED_KEYS = {
     "portal": ["recommend:read"],
@@ -41,7 +42,7 @@ def make_keys(engine: Engine) -> Keys:
 
 
 def make_services(
-    engine: Engine, home: Path, mt: object = None, search: RetrievalConfig | None = None, **settings: object
+    engine: Engine, home: Path, mt: MTEngine | None = None, search: RetrievalConfig | None = None, **settings: object
 ) -> Services:
     """Services on a test database; without a `search` configuration (no course index), recommendations use tag
     evidence only."""
@@ -52,7 +53,7 @@ def make_services(
         engine=engine,
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signing_secret=configured.signing_secret(),
-        mt=mt,  # type: ignore[arg-type]
+        mt=mt,
         search=search,
     )
 

@@ -80,7 +80,7 @@ def sample_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     db = make_engine(f"sqlite:///{tmp_path_factory.mktemp('sample') / 'karmayogi.db'}")
     upgrade(db)
     for kind, path in SAMPLE_FILES:
-        ingest_file(db, kind, path)  # type: ignore[arg-type]
+        ingest_file(db, kind, path)
     yield db
     db.dispose()
 

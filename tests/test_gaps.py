@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +23,7 @@ def course(identifier: str, name: str, tags: dict[str, int | None], **extra: obj
     return Course.model_validate(data)
 
 
-def small_inputs(extra_courses: tuple[Course, ...] = (), **overrides: object) -> CatalogInputs:
+def small_inputs(extra_courses: tuple[Course, ...] = (), **overrides: Any) -> CatalogInputs:
     model = read_competency_model(FIXTURES / "kcm_small.json")
     assert not model.problems
     roles = [
@@ -62,12 +64,10 @@ def small_inputs(extra_courses: tuple[Course, ...] = (), **overrides: object) ->
         course("c-cakes", "Baking sponge cakes at home", {}, description="Flour, eggs, sugar and an oven."),
         *extra_courses,
     ]
-    fields: dict[str, object] = {
-        "competencies": {c.id: c for c in model.competencies},
-        "roles": {r.id: r for r in roles},
-        "courses": courses,
-    }
-    return CatalogInputs(**(fields | overrides))  # type: ignore[arg-type]
+    inputs = CatalogInputs(
+        competencies={c.id: c for c in model.competencies}, roles={r.id: r for r in roles}, courses=courses
+    )
+    return replace(inputs, **overrides)
 
 
 def analyse(learner: Learner, inputs: CatalogInputs | None = None):

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.cli.context import console as cli_console
 from models import Learner, ingest_file, iter_learners, make_engine, session_scope, upgrade
+from models.ingest import KINDS
 from models.sample_data import COMPETENCIES_FILE, ROLES_FILE, SAMPLE_FILES
 from models.synth import SynthPlan, synthesise
 from models.tables import CourseRow, TranslationJobRow, TranslationUnitRow
@@ -49,8 +50,8 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, list[Le
     files = synthesise(SynthPlan(courses=150, learners=200, out=folder, seed=11), COMPETENCIES_FILE, ROLES_FILE)
     db = make_engine(f"sqlite:///{folder / 'karmayogi.db'}")
     upgrade(db)
-    for kind in ("competencies", "roles", "courses", "learners"):
-        ingest_file(db, kind, files[kind])  # type: ignore[arg-type]
+    for kind in KINDS:
+        ingest_file(db, kind, files[kind])
     with session_scope(db) as session:
         people = list(iter_learners(session))
     return db, people
@@ -247,7 +248,7 @@ def sample_catalog(path: Path, memory: bool = True) -> Engine:
     db = make_engine(f"sqlite:///{path}")
     upgrade(db)
     for kind, file in SAMPLE_FILES:
-        ingest_file(db, kind, file)  # type: ignore[arg-type]
+        ingest_file(db, kind, file)
     if memory:
         with session_scope(db) as session:
             seed_memory(session, SEED_FILES["hi"])

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import CheckConstraint, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from api.app import create_app
 from models import UnitStatus, approved_languages, ingest_file, session_scope
 from models.statuses import status_check
-from models.tables import TranslationUnitRow
+from models.tables import TranslationUnitRow, table_of
 from tests.api_helpers import Keys, make_keys, make_services, translated_catalog
 from tests.test_review_ui import csrf_of, sign_in
 from translation import (
@@ -70,8 +70,9 @@ def test_the_enum_is_exactly_what_the_migration_and_the_table_allow():
 
     assert allowed == [status.value for status in UnitStatus]
     assert status_check() == check.group(1)
-    constraint = next(c for c in TranslationUnitRow.__table__.constraints if c.name == "ck_translation_units_status")
-    assert str(constraint.sqltext) == check.group(1)  # type: ignore[attr-defined]
+    constraint = next(c for c in table_of(TranslationUnitRow).constraints if c.name == "ck_translation_units_status")
+    assert isinstance(constraint, CheckConstraint)
+    assert str(constraint.sqltext) == check.group(1)
 
 
 def test_every_status_is_stored_as_its_string_and_others_are_refused(engine: Engine, tmp_path: Path):
