@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from models import LANGUAGES
 from recommender.candidates import CoverageTable
 from recommender.gaps import Gap
+from recommender.messages import language_name, number, reason_language, translations
 from recommender.ranking import CourseFeatures
-
-LANGUAGE_NAMES = {language.code: language.name for language in LANGUAGES}
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,7 @@ class Signal:
     kind: Literal["popular_in_department", "highly_rated", "interest"]
     detail: str
     value: float
+    subject: str | None = None  # the department or the interest that `detail` names
 
 
 @dataclass(frozen=True)
@@ -47,27 +47,67 @@ class Explanation:
     rating_count: int = 0
     parts: dict[str, float] = field(default_factory=dict)  # the score's factors, as computed
 
-    def summary(self) -> str:
-        pieces = [_describe_gap(evidence) for evidence in self.gaps] + [signal.detail for signal in self.signals]
+    def summary(self, language: str = "en", competency_names: Mapping[str, str] | None = None) -> str:
+        """The reason in one line, for people, in `language` from the message catalog (recommender.messages;
+        English when the language has none), numbers formatted for it. Competency names come from
+        `competency_names` (competency id -> name in `language`, e.g. the glossary's) where given, else the KCM's
+        English name."""
+        language = reason_language([language])
+        messages = translations(language)
+        names = competency_names or {}
+        pieces = [_describe_gap(e, language, names.get(e.competency_id, e.competency)) for e in self.gaps]
+        pieces += [_describe_signal(signal, language) for signal in self.signals]
         if self.language:
-            name = LANGUAGE_NAMES.get(self.language, self.language)
-            pieces.append(f"in {name}" + (" (approved translation)" if self.language_source == "translated" else ""))
+            name = language_name(self.language, language)
+            if self.language_source == "translated":
+                pieces.append(messages.gettext("in {language} (approved translation)").format(language=name))
+            else:
+                pieces.append(messages.gettext("in {language}").format(language=name))
         else:
-            pieces.append("not in your preferred languages")
+            pieces.append(messages.gettext("not in your preferred languages"))
         if self.rating is not None and self.rating_count:
-            pieces.append(f"rated {self.rating:.1f} by {self.rating_count}")
+            rated = messages.ngettext("rated {rating} by {count}", "rated {rating} by {count}", self.rating_count)
+            pieces.append(
+                rated.format(rating=number(self.rating, language, "0.0"), count=number(self.rating_count, language))
+            )
         return "; ".join(pieces)
 
 
-def _describe_gap(evidence: GapEvidence) -> str:
+def _describe_gap(evidence: GapEvidence, language: str, competency: str) -> str:
+    messages = translations(language)
     if evidence.evidence == "semantic":
-        how = f"semantic match {evidence.similarity:.2f}"
+        similarity = number(evidence.similarity or 0.0, language, "0.00")
+        how = messages.gettext("semantic match {similarity}").format(similarity=similarity)
     elif evidence.course_level is None:
-        how = "tagged, level not stated"
+        how = messages.gettext("tagged, level not stated")
+    elif evidence.to_level == evidence.from_level:
+        level = number(evidence.course_level, language)
+        how = messages.gettext("tagged at level {level}, a refresher").format(level=level)
     else:
-        refresher = ", a refresher" if evidence.to_level == evidence.from_level else ""
-        how = f"tagged at level {evidence.course_level}{refresher}"
-    return f"{evidence.competency} {evidence.from_level}→{evidence.to_level} ({how})"
+        how = messages.gettext("tagged at level {level}").format(level=number(evidence.course_level, language))
+    return messages.gettext("{competency} {from_level}→{to_level} ({how})").format(
+        competency=competency,
+        from_level=number(evidence.from_level, language),
+        to_level=number(evidence.to_level, language),
+        how=how,
+    )
+
+
+def _describe_signal(signal: Signal, language: str) -> str:
+    """The signal's `detail`, said in `language` (the detail as it is when the signal lacks its subject)."""
+    messages = translations(language)
+    if signal.kind == "highly_rated":
+        return messages.gettext("highly rated ({rating} adjusted)").format(rating=number(signal.value, language, "0.0"))
+    if signal.subject is None:
+        return signal.detail
+    if signal.kind == "popular_in_department":
+        count = int(signal.value)
+        taken = messages.ngettext("taken by {count} in {department}", "taken by {count} in {department}", count)
+        return taken.format(count=number(count, language), department=signal.subject)
+    similarity = number(signal.value, language, "0.00")
+    return messages.gettext("matches your interest “{interest}” ({similarity})").format(
+        interest=signal.subject, similarity=similarity
+    )
 
 
 def gap_evidence(coverage: CoverageTable, gaps: tuple[Gap, ...], column: int) -> tuple[GapEvidence, ...]:

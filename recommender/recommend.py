@@ -187,11 +187,13 @@ class Recommender:
             if popular.get(course.identifier):
                 count = popular[course.identifier]
                 value += config.department * count / top
-                signals.append(Signal("popular_in_department", f"taken by {count} in {learner.department}", count))
+                detail = f"taken by {count} in {learner.department}"
+                signals.append(Signal("popular_in_department", detail, count, learner.department))
             if column in interests:
                 interest, similarity = interests[column]
                 value += config.interest * self.coverage_.config.semantic_evidence(similarity)
-                signals.append(Signal("interest", f"matches your interest “{interest}” ({similarity:.2f})", similarity))
+                detail = f"matches your interest “{interest}” ({similarity:.2f})"
+                signals.append(Signal("interest", detail, similarity, interest))
             if rating[column] >= config.min_rating:
                 value += config.rating * (rating[column] - 1) / 4
                 signals.append(Signal("highly_rated", f"highly rated ({rating[column]:.1f} adjusted)", rating[column]))

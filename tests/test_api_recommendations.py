@@ -17,6 +17,7 @@ from models import get_learner, ingest_file, make_engine, session_scope
 from tests.api_helpers import Keys, make_keys, make_services
 from tests.conftest import write_jsonl
 from tests.test_ingest import LEARNER, ROLE, V6_COURSE
+from translation import catalog_glossary
 
 LEARNER_ID = "L000001"
 
@@ -46,13 +47,14 @@ def test_a_learner_gets_k_courses_each_with_a_reason_naming_a_gap(client: TestCl
     engine = sample[2]
     with session_scope(engine) as session:
         learner = get_learner(session, LEARNER_ID)
+        hindi = catalog_glossary(session).competency_names("hi")  # the learner reads Hindi first
     response = client.get(f"/v1/learners/{LEARNER_ID}/recommendations", params={"k": 5})
 
     assert response.status_code == 200
     body = response.json()
     assert body["learner_id"] == LEARNER_ID and body["mode"] == "gaps"
     assert len(body["items"]) == 5
-    gap_names = {gap["name"] for gap in body["gaps"]}
+    gap_names = {hindi.get(gap["competency_id"], gap["name"]) for gap in body["gaps"]}
     for item in body["items"]:
         assert item["course_id"] not in {*learner.completed, *learner.enrolled}
         assert item["explanation"]["gaps"], item

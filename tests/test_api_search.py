@@ -106,3 +106,36 @@ def test_the_loaded_index_is_reported_ready_and_measured(client: TestClient):
         time.sleep(0.1)
     assert ready.json()["checks"]["index"] == "ok"
     assert "karmayogi_index_vectors 34.0" in client.get("/metrics").text
+
+
+def test_hits_are_displayed_in_the_readers_language(client: TestClient):
+    """The query's language first, then `language`; an approval shows at the next search (see
+    tests/test_localized_responses.py for the rule itself)."""
+    from models import session_scope
+    from tests.api_helpers import DictionaryEngine
+    from translation import approve_unit, run_translation_job
+    from translation.review import find_unit
+
+    english = client.get("/v1/search", params={"q": "right to information act", "k": 3, "lang": "en"}).json()
+    rti = next(hit for hit in english["items"] if hit["name"] == TARGETS["rti"])
+    assert (rti["display"]["language"], rti["display"]["source"]) == ("en", "native")
+    engine = client.app.state.services.engine
+    run_translation_job(engine, ["hi"], ["name"], course_ids=[rti["course_id"]], mt=DictionaryEngine())
+    with session_scope(engine) as session:
+        unit = find_unit(session, rti["course_id"], "name", "hi")
+        assert unit is not None
+        approved = approve_unit(session, unit.id, "reviewer").text
+
+    query = {"q": "सूचना का अधिकार अधिनियम के बारे में जानकारी", "k": 5}
+    hindi = client.get("/v1/search", params=query).json()
+    shown = {hit["course_id"]: hit for hit in hindi["items"]}
+    assert shown[rti["course_id"]]["display"]["name"] == approved
+    assert shown[rti["course_id"]]["name"] == TARGETS["rti"]
+    for hit in hindi["items"]:
+        if hit["course_id"] != rti["course_id"]:
+            expected = "native" if "hi" in hit["languages"] else "original"
+            assert hit["display"]["source"] == expected, hit
+    similar = client.get(f"/v1/courses/{rti['course_id']}/similar", params={"k": 5, "lang": "hi"}).json()
+    assert all(hit["display"]["source"] in {"native", "translation", "original"} for hit in similar["items"])
+    assert all(hit["display"]["source"] == "original" for hit in client.get(
+        f"/v1/courses/{rti['course_id']}/similar", params={"k": 3}).json()["items"])  # fmt: skip

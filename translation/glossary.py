@@ -83,6 +83,14 @@ class Glossary:
     def with_terms(self, terms: Iterable[Term]) -> Glossary:
         return Glossary((*self.terms, *terms))
 
+    def competency_names(self, language: str) -> dict[str, str]:
+        """Competency id -> its approved name in `language`, for the KCM competencies the glossary translates."""
+        return {
+            term.competency_id: term.translations[language]
+            for term in self.terms
+            if term.competency_id is not None and language in term.translations
+        }
+
 
 def load_glossary(path: Path = DEFAULT_GLOSSARY, competencies: Iterable[Competency] = ()) -> Glossary:
     """Read a glossary file. Entries with `competency_id` take their English term from `competencies`

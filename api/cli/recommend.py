@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from functools import partial
 from itertools import islice
@@ -10,17 +10,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors, settings
 from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, run_batch_ray
-from models import LEVEL_NAMES, Learner, get_learner, iter_learners, session_scope
+from api.localize import displays, reasons
+from models import LEVEL_NAMES, Learner, get_learner, iter_learners, normalise_language, session_scope
+from models.display import CourseDisplay
 from models.sample_data import DATA_DIR
 from recommender.batch import read_learners_jsonl, run_batch
 from recommender.batch_ray import ROUND_CHUNKS
 from recommender.evaluation import evaluate_recommender
+from recommender.explain import Explanation
 from recommender.gaps import GapAnalysis, ProfileError, inline_learner
 from recommender.inputs import CatalogInputs
 from recommender.paths import LearningPath, learning_path
@@ -28,6 +32,7 @@ from recommender.ranking import RankingConfig
 from recommender.recommend import Recommendations, Recommender
 from recommender.stored import load_recommender
 from search import retrieval_config
+from translation import catalog_glossary
 
 eval_app = typer.Typer(help="Evaluate against the judged sets under data/eval/.", no_args_is_help=True)
 
@@ -40,7 +45,11 @@ LevelOption = Annotated[
     list[str] | None, typer.Option("--level", help="Inline profile: COMPETENCY_ID=LEVEL, level 1-5 (repeatable).")
 ]
 LanguageOption = Annotated[
-    list[str] | None, typer.Option("--language", help="Inline profile: preferred language, first is best.")
+    list[str] | None,
+    typer.Option(
+        "--language",
+        help="Preferred language, first is best (repeatable): an inline profile's; for --learner, read before theirs.",
+    ),
 ]
 CompletedOption = Annotated[list[str] | None, typer.Option("--completed", help="Inline profile: a completed course.")]
 SemanticOption = Annotated[
@@ -74,7 +83,12 @@ def resolve_learner(
     if learner_id and (roles or levels or completed):
         raise ProfileError("give either --learner or an inline profile (--role, --level, --completed), not both")
     if learner_id:
-        return get_learner(session, learner_id)
+        stored = get_learner(session, learner_id)
+        if not languages:
+            return stored
+        first = list(dict.fromkeys(normalise_language(code) for code in languages))
+        rest = [code for code in stored.preferred_languages if code not in first]
+        return stored.model_copy(update={"preferred_languages": [*first, *rest]})
     if not roles:
         raise ProfileError("give --learner ID, or an inline profile with at least one --role")
     return inline_learner(
@@ -115,10 +129,15 @@ def recommend(
     with session_scope(engine()) as session:
         person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
     result = recommender.recommend(person, k)
+    shown, reason = localize(engine(), recommender, person, [item.course_id for item in result.items])
     if as_json:
-        print_json(asdict(result))
+        payload = asdict(result)
+        for out, item in zip(payload["items"], result.items, strict=True):
+            out["display"] = shown[item.course_id].model_dump()
+            out["reason"] = reason(item.explanation)
+        print_json(payload)
         return
-    print_recommendations(recommender, person, result)
+    print_recommendations(recommender, person, result, shown, reason)
 
 
 @reports_errors
@@ -155,10 +174,14 @@ def path(
     with session_scope(engine()) as session:
         person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
     plan = learning_path(recommender, person)
+    shown, _ = localize(engine(), recommender, person, [step.course_id for step in plan.steps])
     if as_json:
-        print_json(asdict(plan))
+        payload = asdict(plan)
+        for out, step in zip(payload["steps"], plan.steps, strict=True):
+            out["display"] = shown[step.course_id].model_dump()
+        print_json(payload)
         return
-    print_path(plan)
+    print_path(plan, shown)
 
 
 @reports_errors
@@ -227,6 +250,21 @@ def _count_learners(db: Engine, learners: Path | None) -> int:
         return sum(1 for line in handle if line.strip())
 
 
+Reason = Callable[[Explanation], str]
+
+
+def localize(
+    db: Engine, recommender: Recommender, learner: Learner, course_ids: Sequence[str]
+) -> tuple[dict[str, CourseDisplay], Reason]:
+    """As the HTTP service does: each course's display for the learner's languages (one query) and a writer of
+    reasons in the first of them that has a message catalog, with the glossary's competency names."""
+    courses = recommender.courses_by_id_
+    with session_scope(db) as session:
+        shown = displays(session, [courses[c] for c in course_ids], learner.preferred_languages)
+        reason = reasons(learner.preferred_languages, lambda: catalog_glossary(session))
+    return shown, reason
+
+
 def print_gaps(analysis: GapAnalysis) -> None:
     table = Table(title=f"Competency gaps — {analysis.learner_id} ({', '.join(analysis.roles) or 'no role'})")
     for column in ("competency", "current", "required", "importance", "priority", "level from"):
@@ -247,7 +285,15 @@ def print_gaps(analysis: GapAnalysis) -> None:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
-def print_recommendations(recommender: Recommender, learner: Learner, result: Recommendations) -> None:
+def print_recommendations(
+    recommender: Recommender,
+    learner: Learner,
+    result: Recommendations,
+    shown: dict[str, CourseDisplay] | None = None,
+    reason: Reason | None = None,
+) -> None:
+    """Each course under its display name (the original name below it when that differs), with its reason in the
+    learner's language; without `shown` and `reason`, the original names and English reasons."""
     roles = [recommender.inputs.roles[r] for r in learner.roles if r in recommender.inputs.roles]
     who = "; ".join(f"{r.designation}, {r.department}" for r in roles) or (learner.department or "no role")
     console.rule(f"[bold]{learner.name or learner.id}[/] — {who}")
@@ -264,23 +310,28 @@ def print_recommendations(recommender: Recommender, learner: Learner, result: Re
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     for rank, item in enumerate(result.items, start=1):
         minutes = f"{item.duration_seconds // 60} min" if item.duration_seconds is not None else "duration unknown"
+        display = shown.get(item.course_id) if shown else None
+        name = display.name if display else item.name
         console.print(
-            f"[bold]{rank:>2}. {item.name}[/]  ({item.course_id}) · score {item.score:.3f} · {minutes}",
+            f"[bold]{rank:>2}. {escape(name)}[/]  ({item.course_id}) · score {item.score:.3f} · {minutes}",
             highlight=False,
         )
-        console.print(f"     {item.explanation.summary()}", highlight=False)
+        if name != item.name:
+            console.print(f"     [dim]{escape(item.name)}[/]", highlight=False)
+        text = reason(item.explanation) if reason else item.explanation.summary()
+        console.print(f"     {escape(text)}", highlight=False)
     if result.reason:
         console.print(f"[yellow]{result.reason}[/]", highlight=False)
 
 
-def print_path(plan: LearningPath) -> None:
+def print_path(plan: LearningPath, shown: dict[str, CourseDisplay] | None = None) -> None:
     table = Table(title=f"Learning path — {plan.learner_id}")
     for column in ("stage", "course", "closes", "minutes"):
         table.add_column(column)
     for step in plan.steps:
         table.add_row(
             str(step.stage),
-            f"{step.name} ({step.course_id})",
+            f"{shown[step.course_id].name if shown else step.name} ({step.course_id})",
             ", ".join(f"{name} → {level}" for _, name, level in step.closes),
             str(step.duration_seconds // 60) if step.duration_seconds is not None else "?",
         )
@@ -306,7 +357,9 @@ def show_demo_recommendations(
         chosen = list(learner_ids or _demo_learners(session))
         people = [get_learner(session, learner_id) for learner_id in chosen]
     for person in people:
-        print_recommendations(recommender, person, recommender.recommend(person, k))
+        result = recommender.recommend(person, k)
+        shown, reason = localize(db, recommender, person, [item.course_id for item in result.items])
+        print_recommendations(recommender, person, result, shown, reason)
 
 
 def _demo_learners(session: Session) -> list[str]:
