@@ -157,7 +157,7 @@ async def run_all(base: str, key: str, seconds: float, semantic: bool) -> list[R
         results = []
         for name, make in scenarios.items():
             for concurrency in CONCURRENCY:
-                result = await measure(client, name, make, concurrency, seconds)
+                result = await measure(client, name, make, concurrency, seconds=seconds)
                 print(f"{name:20} c={concurrency:<3} {result.throughput:8.1f} req/s", flush=True)
                 results.append(result)
         if not has_search:
@@ -170,6 +170,7 @@ async def measure(
     name: str,
     make: Callable[[int], tuple[str, str, dict[str, object] | None]],
     concurrency: int,
+    *,
     seconds: float,
 ) -> Result:
     counter = itertools.count()

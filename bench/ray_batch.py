@@ -32,7 +32,7 @@ from recommender.recommend import Recommender
 CRORE = 10_000_000
 
 
-def measure(learners: int, courses: int, actors: int, chunk_size: int, round_chunks: int) -> dict[str, float]:
+def measure(learners: int, courses: int, actors: int, chunk_size: int, *, round_chunks: int) -> dict[str, float]:
     import ray
 
     with tempfile.TemporaryDirectory() as folder:
@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--window-hours", type=float, default=1.0, help="time the nightly run may take")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    result = measure(args.learners, args.courses, args.actors, args.chunk_size, args.round_chunks)
+    result = measure(args.learners, args.courses, args.actors, args.chunk_size, round_chunks=args.round_chunks)
     per_actor = result["ray_per_s"] / args.actors
     needed_actors = CRORE / (per_actor * args.window_hours * 3600)
     cores = os.cpu_count() or 1

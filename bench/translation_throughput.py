@@ -93,12 +93,12 @@ def main() -> None:
         ratio = rates["ctranslate2-int8"] / rates["transformers"]
         print(f"CTranslate2 int8 / transformers throughput: {ratio:.2f}x (same model, beams {args.beams})")
         if args.ray:
-            bulk_job_on_ray(ct2_dir, args.ray, args.ray_langs.split(","), args.beams, args.window_hours)
+            bulk_job_on_ray(ct2_dir, args.ray, args.ray_langs.split(","), args.beams, window_hours=args.window_hours)
 
     memory_latency(args.memory_entries)
 
 
-def bulk_job_on_ray(model_dir: Path, actors: int, languages: list[str], beams: int, window_hours: float) -> None:
+def bulk_job_on_ray(model_dir: Path, actors: int, languages: list[str], beams: int, *, window_hours: float) -> None:
     """The whole job, local engine vs Ray actors, each into its own copy of the sample catalog."""
     import ray
 

@@ -93,7 +93,14 @@ class _RoundsOnRay:
     """
 
     def __init__(
-        self, recommender: Recommender, k: int, chunk_size: int, round_chunks: int, actors: int, cpus_per_actor: float
+        self,
+        recommender: Recommender,
+        k: int,
+        chunk_size: int,
+        round_chunks: int,
+        *,
+        actors: int,
+        cpus_per_actor: float,
     ) -> None:
         self.recommender = recommender
         self.k = k
@@ -165,7 +172,7 @@ def run_batch_on_ray(
     """
     if round_chunks < 1:
         raise InvalidInputError(f"round_chunks must be at least 1, got {round_chunks}")
-    rounds = _RoundsOnRay(recommender, k, chunk_size, round_chunks, actors, cpus_per_actor)
+    rounds = _RoundsOnRay(recommender, k, chunk_size, round_chunks, actors=actors, cpus_per_actor=cpus_per_actor)
     stand_in: Any = rounds  # run_batch only calls recommend_many
 
     def source(skip: int) -> Iterator[Learner]:

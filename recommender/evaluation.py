@@ -86,6 +86,7 @@ def evaluate(
     profiles: Sequence[JudgedProfile],
     analyses: Sequence[GapAnalysis],
     inputs: CatalogInputs,
+    *,
     course_vectors: Mapping[str, np.ndarray] | None = None,
 ) -> list[SystemScores]:
     """Every ranker on every profile, in one run; the same judged set and the same analyses for all."""

@@ -26,7 +26,7 @@ def unit_vectors(count: int, dimension: int = 32, seed: int = 0) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def brute_force(vectors: np.ndarray, ids: list[str], query: np.ndarray, k: int, allowed=None) -> list[str]:
+def brute_force(vectors: np.ndarray, ids: list[str], query: np.ndarray, k: int, *, allowed=None) -> list[str]:
     scores = vectors @ query
     order = [i for i in np.argsort(-scores) if allowed is None or ids[i] in allowed]
     return [ids[i] for i in order[:k]]
@@ -68,12 +68,12 @@ def test_filtered_search_is_exact_within_the_allowed_set(items):
     allowed = set(ids[::37])  # 9 items: a very selective filter
     query = unit_vectors(1, seed=3)[0]
     hits = index.search(query, 5, allowed)[0]
-    assert [i for i, _ in hits] == brute_force(vectors, ids, query, 5, allowed)
+    assert [i for i, _ in hits] == brute_force(vectors, ids, query, 5, allowed=allowed)
     assert index.search(query, 5, set())[0] == []
 
 
-def recall_at_10(found, queries, vectors, ids, allowed=None) -> float:
-    expected = [set(brute_force(vectors, ids, q, 10, allowed)) for q in queries]
+def recall_at_10(found, queries, vectors, ids, *, allowed=None) -> float:
+    expected = [set(brute_force(vectors, ids, q, 10, allowed=allowed)) for q in queries]
     return float(np.mean([len({i for i, _ in f} & e) / 10 for f, e in zip(found, expected, strict=True)]))
 
 
@@ -92,7 +92,7 @@ def test_large_catalogs_get_an_approximate_index_with_high_recall_even_when_filt
     allowed = set(ids[::3])
     filtered = index.search(queries, 10, allowed)
     assert all(i in allowed for hits in filtered for i, _ in hits)
-    assert recall_at_10(filtered, queries, vectors, ids, allowed) >= 0.9
+    assert recall_at_10(filtered, queries, vectors, ids, allowed=allowed) >= 0.9
 
 
 def test_an_ivf_index_survives_saving_and_updates(tmp_path: Path):

@@ -222,7 +222,7 @@ def test_duplicate_identifier_in_a_file_is_rejected(loaded: Engine, tmp_path: Pa
         ({"name": "No Id"}, "id", "Field required"),
     ],
 )
-def test_bad_learner_references_and_levels_are_named(loaded: Engine, tmp_path: Path, learner, field, reason):
+def test_bad_learner_references_and_levels_are_named(loaded: Engine, tmp_path: Path, learner, field, *, reason):
     path = write_jsonl(tmp_path / "learners.jsonl", [{**LEARNER, "id": "L2"}, learner])
     before = snapshot(loaded)
     with pytest.raises(IngestRejectedError) as rejected:

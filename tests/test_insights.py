@@ -24,7 +24,7 @@ from recommender.insights import coverage_matrix, role_readiness, translation_pr
 from tests.conftest import FIXTURES, write_jsonl
 
 
-def course(identifier: str, language: str, competency: str, level: int | None, rating: float = 4.0) -> dict:
+def course(identifier: str, language: str, competency: str, level: int | None, *, rating: float = 4.0) -> dict:
     return {
         "identifier": identifier,
         "name": f"Course {identifier}",

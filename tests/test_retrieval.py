@@ -85,7 +85,7 @@ def test_english_queries_find_the_course_among_the_first_three(searcher, catalog
         ("இணைய குற்றங்களைப் புகாரளித்தல்", "ta", "cyber"),  # reporting cyber crimes
     ],
 )
-def test_hindi_and_tamil_queries_find_the_english_course(searcher, catalog, query, language, target):
+def test_hindi_and_tamil_queries_find_the_english_course(searcher, catalog, query, language, *, target):
     assert detect_language(query) == language
     # Among the English courses (about 25), chance would put the right one in the top 3 one time in eight.
     english = SearchFilters(languages=frozenset({"en"}))

@@ -74,7 +74,7 @@ def page(tmp_path: Path) -> Iterator[Page]:
 
 
 def test_a_reviewer_approves_a_machine_translation_and_the_memory_uses_it(
-    server: str, page: Page, keys: Keys, small_kcm_engine: Engine, tmp_path: Path
+    server: str, page: Page, keys: Keys, small_kcm_engine: Engine, *, tmp_path: Path
 ):
     page.goto(f"{server}/review")
     expect(page).to_have_url(f"{server}/review/login")

@@ -237,14 +237,14 @@ def test_engine_configuration_errors_say_what_to_do(tmp_path: Path, tiny_ct2: Pa
         CTranslate2Engine(bare)
     english, hindi, tamil = (translation_language(code) for code in ("en", "hi", "ta"))
     multilingual = {">>hin<<": 1, ">>fra<<": 2}
-    assert prepare("marian", ["Hello"], english, hindi, multilingual).texts == [">>hin<< Hello"]
+    assert prepare("marian", ["Hello"], english, hindi, vocabulary=multilingual).texts == [">>hin<< Hello"]
     with pytest.raises(EngineConfigError, match=">>tam<<"):
-        prepare("marian", ["Hello"], english, tamil, multilingual)
+        prepare("marian", ["Hello"], english, tamil, vocabulary=multilingual)
     nllb = {"eng_Latn": 1, "hin_Deva": 2}
-    assert prepare("nllb", ["Hello"], english, hindi, nllb).target_token == "hin_Deva"
+    assert prepare("nllb", ["Hello"], english, hindi, vocabulary=nllb).target_token == "hin_Deva"
     with pytest.raises(EngineConfigError, match="does not cover Konkani"):
-        prepare("nllb", ["Hello"], english, translation_language("kok"), nllb)
-    assert prepare("indictrans", ["Hello"], english, hindi, {}).texts == ["eng_Latn hin_Deva Hello"]
+        prepare("nllb", ["Hello"], english, translation_language("kok"), vocabulary=nllb)
+    assert prepare("indictrans", ["Hello"], english, hindi, vocabulary={}).texts == ["eng_Latn hin_Deva Hello"]
 
 
 def test_the_cli_machine_translates_with_a_configured_model(

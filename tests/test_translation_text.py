@@ -227,10 +227,10 @@ def test_every_registered_check_has_a_case_here():
 @pytest.mark.parametrize(("check_id", "source", "bad", "good"), CASES, ids=[case[0] for case in CASES])
 def test_check_fires_on_the_bad_translation_and_not_on_the_good_one(check_id, source, bad, good):
     check = CHECKS[check_id]
-    fired = [flag for flag in run_checks(source, bad, "hi", GLOSSARY, [check])]
+    fired = [flag for flag in run_checks(source, bad, "hi", GLOSSARY, checks=[check])]
     assert [flag.check for flag in fired] == [check_id]
     assert fired[0].severity == check.severity and fired[0].message
-    assert run_checks(source, good, "hi", GLOSSARY, [check]) == []
+    assert run_checks(source, good, "hi", GLOSSARY, checks=[check]) == []
 
 
 def test_a_good_translation_gets_no_flag_from_any_check():
@@ -238,8 +238,9 @@ def test_a_good_translation_gets_no_flag_from_any_check():
 
 
 def test_check_messages_say_what_is_wrong():
-    (numbers,) = run_checks("Rules of 2017 and 2019", "2017 के नियम और 2020", "hi", GLOSSARY, [CHECKS["numbers"]])
+    (numbers,) = run_checks("Rules of 2017 and 2019", "2017 के नियम और 2020", "hi", GLOSSARY, checks=[CHECKS["numbers"]])
     assert numbers.message == "missing 2019; not in source 2020"
-    (script,) = run_checks("Hello there", "Hello there", "ta", GLOSSARY, [ScriptCheck(min_share=0.5)])
+    (script,) = run_checks("Hello there", "Hello there", "ta", GLOSSARY, checks=[ScriptCheck(min_share=0.5)])
     assert "Taml" in script.message
-    assert run_checks("Hi", "नमस्ते बहुत बहुत बहुत बहुत", "hi", GLOSSARY, [LengthRatioCheck()]) == []  # too short to judge
+    too_short_to_judge = run_checks("Hi", "नमस्ते बहुत बहुत बहुत बहुत", "hi", GLOSSARY, checks=[LengthRatioCheck()])
+    assert too_short_to_judge == []

@@ -241,7 +241,7 @@ BLOCKING: frozenset[Severity] = frozenset({"error", "warning"})
 
 
 def run_checks(
-    source: str, target: str, language: str, glossary: Glossary = Glossary(), checks: Iterable[Check] | None = None
+    source: str, target: str, language: str, glossary: Glossary = Glossary(), *, checks: Iterable[Check] | None = None
 ) -> list[Flag]:
     """All flags of a translation, in registry order."""
     item = CheckInput(source, target, language, glossary)

@@ -40,6 +40,7 @@ def load_engine(
     kind: EngineKind = "auto",
     device: str = "cpu",
     beams: int = 4,
+    *,
     batch_size: int = 16,
 ) -> Engine:
     """A transformers or CTranslate2 engine for the model in `model_dir` (never downloads anything)."""
@@ -65,4 +66,6 @@ def configured_engine(settings: TranslationSettings | None = None) -> Engine | N
     settings = settings or TranslationSettings()
     if settings.model is None:
         return None
-    return load_engine(settings.model, settings.backend, settings.device, settings.beams, settings.batch_size)
+    return load_engine(
+        settings.model, settings.backend, settings.device, settings.beams, batch_size=settings.batch_size
+    )

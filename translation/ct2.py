@@ -60,6 +60,7 @@ class CTranslate2Engine:
         device: str = "cpu",
         compute_type: str = "int8",
         num_beams: int = 4,
+        *,
         max_decoding_length: int = 256,
         batch_size: int = 16,
         threads: int = 0,
@@ -85,7 +86,7 @@ class CTranslate2Engine:
     def translate(
         self, segments: Sequence[str], source: TranslationLanguage, target: TranslationLanguage
     ) -> list[str | None]:
-        prepared = prepare(self.family, segments, source, target, self.vocabulary, self.processor)
+        prepared = prepare(self.family, segments, source, target, vocabulary=self.vocabulary, processor=self.processor)
         tokens = self.subwords.encode(prepared.texts, prepared.source_code)
         prefix = [[prepared.target_token]] * len(tokens) if prepared.target_token else None
         results = self.translator.translate_batch(

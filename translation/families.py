@@ -55,6 +55,7 @@ def prepare(
     segments: Sequence[str],
     source: TranslationLanguage,
     target: TranslationLanguage,
+    *,
     vocabulary: dict[str, int],
     processor: Any | None = None,
 ) -> Prepared:

@@ -87,6 +87,7 @@ def run_translation_job(
     languages: Sequence[str],
     fields: Sequence[str] = ("name",),
     course_ids: Sequence[str] | None = None,
+    *,
     mt: MTEngine | None = None,
     glossary: Glossary | None = None,
     batch_size: int = 32,
@@ -120,7 +121,7 @@ def run_translation_job(
         for target, batch in round_:
             pipeline = pipelines.get(target, round_mt)
             with session_scope(engine) as session:
-                _translate_batch(session, pipeline, target, batch, report)
+                _translate_batch(session, pipeline, target, batch, report=report)
                 report.seconds = time.perf_counter() - started
                 _save_report(session, report, finished=False)
             if progress is not None:
@@ -150,7 +151,14 @@ class _Pipelines:
             with session_scope(self.engine) as session:
                 self.memories[target.code] = load_memory(session, target.code)
         memory = self.memories[target.code]
-        return TranslationPipeline(target.code, memory, mt, self.glossary, self.native_digits, self.fuzzy_min_score)
+        return TranslationPipeline(
+            target.code,
+            memory,
+            mt,
+            self.glossary,
+            native_digits=self.native_digits,
+            fuzzy_min_score=self.fuzzy_min_score,
+        )
 
     def keep_only(self, target: TranslationLanguage) -> None:
         """Batches come language by language: the languages before this one are finished."""
@@ -239,13 +247,18 @@ def is_english(text: str) -> bool:
 
 
 def _translate_batch(
-    session: Session, pipeline: TranslationPipeline, target: TranslationLanguage, batch: list[_Item], report: JobReport
+    session: Session,
+    pipeline: TranslationPipeline,
+    target: TranslationLanguage,
+    batch: list[_Item],
+    *,
+    report: JobReport,
 ) -> None:
     todo, up_to_date = _todo(session, target, batch)
     report.already_done += up_to_date
     drafts = pipeline.translate([item.text for item, _ in todo])
     for (item, row), draft in zip(todo, drafts, strict=True):
-        _apply(session, target, item, row, draft, report)
+        _apply(session, target, item, row, draft=draft, report=report)
 
 
 def _todo(
@@ -277,6 +290,7 @@ def _apply(
     target: TranslationLanguage,
     item: _Item,
     row: TranslationUnitRow | None,
+    *,
     draft: Draft,
     report: JobReport,
 ) -> None:

@@ -45,6 +45,7 @@ class TranslationPipeline:
         memory: TranslationMemory | None = None,
         mt: Engine | None = None,
         glossary: Glossary | None = None,
+        *,
         native_digits: bool = False,
         fuzzy_min_score: float | None = None,
         source: str = "en",

@@ -28,10 +28,10 @@ from translation.rounds import AnsweringEngine, MTCall
 class _TranslateActor:
     """A Ray Data actor: loads the model once, then makes one MT call per row."""
 
-    def __init__(self, model_dir: str, backend: EngineKind, device: str, beams: int, batch_size: int) -> None:
+    def __init__(self, model_dir: str, backend: EngineKind, device: str, beams: int, *, batch_size: int) -> None:
         from translation.config import load_engine
 
-        self.engine = load_engine(Path(model_dir), backend, device, beams, batch_size)
+        self.engine = load_engine(Path(model_dir), backend, device, beams, batch_size=batch_size)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         outputs = []
@@ -88,7 +88,8 @@ class RayTranslator:
         ]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             _TranslateActor,
-            fn_constructor_args=(str(self.model_dir), self.backend, self.device, self.beams, self.batch_size),
+            fn_constructor_args=(str(self.model_dir), self.backend, self.device, self.beams),
+            fn_constructor_kwargs={"batch_size": self.batch_size},
             batch_size=1,  # one row is one call: the actor translates it exactly as the local engine would
             compute=ray.data.ActorPoolStrategy(size=min(self.actors, len(rows))),
             num_cpus=self.cpus_per_actor,

@@ -29,6 +29,7 @@ class Seq2SeqEngine:
         device: str = "cpu",
         num_beams: int = 4,
         max_new_tokens: int = 256,
+        *,
         batch_size: int = 16,
     ) -> None:
         self.model_dir = check_model_dir(model_dir)
@@ -55,7 +56,7 @@ class Seq2SeqEngine:
     def translate(
         self, segments: Sequence[str], source: TranslationLanguage, target: TranslationLanguage
     ) -> list[str | None]:
-        prepared = prepare(self.family, segments, source, target, self.vocabulary, self.processor)
+        prepared = prepare(self.family, segments, source, target, vocabulary=self.vocabulary, processor=self.processor)
         outputs: list[str] = []
         with self._lock, torch.inference_mode():
             if prepared.source_code is not None:

@@ -28,7 +28,7 @@ def load_memory(session: Session, target: str, source: str = "en") -> Translatio
 
 
 def remember(
-    session: Session, source_text: str, target_text: str, target: str, origin: str, source: str = "en"
+    session: Session, source_text: str, target_text: str, target: str, *, origin: str, source: str = "en"
 ) -> bool:
     """Store or update one memory entry; True when something changed."""
     key = source_key(source_text)
@@ -90,7 +90,7 @@ def seed_memory(session: Session, path: Path) -> int:
 
 
 def memory_matches(
-    session: Session, text: str, target: str, limit: int = 5, min_score: float = 60.0, source: str = "en"
+    session: Session, text: str, target: str, limit: int = 5, *, min_score: float = 60.0, source: str = "en"
 ) -> list[MemoryMatch]:
     """Suggestions for a reviewer: the closest approved translations of similar texts."""
     return load_memory(session, target, source).matches(text, limit=limit, min_score=min_score)

@@ -59,6 +59,7 @@ def train_tiny_marian(
     output_dir: Path,
     steps: int = 600,
     batch_size: int = 32,
+    *,
     d_model: int = 128,
     seed: int = 0,
     keep: Sequence[str] = (),

@@ -72,6 +72,7 @@ def translate_priorities(
     ] = "en",
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many courses.")] = 20,
     min_fit: MinFitOption = DEFAULT_MIN_FIT,
+    *,
     as_json: JsonOption = False,
 ) -> None:
     """Courses to translate into a language first, by the learners whose unserved gaps each would close."""

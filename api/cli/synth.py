@@ -18,6 +18,7 @@ def synth(
     learners: Annotated[int, typer.Option(min=0, help="How many learners to write.")] = 10_000,
     out: Annotated[Path, typer.Option(help="Folder to write into.")] = Path("var/synth"),
     seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 7,
+    *,
     competencies: Annotated[Path, typer.Option(exists=True, help="KCM document to draw from.")] = COMPETENCIES_FILE,
     roles: Annotated[Path, typer.Option(exists=True, help="Roles to draw from.")] = ROLES_FILE,
 ) -> None:

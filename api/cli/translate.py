@@ -56,6 +56,7 @@ def translate(
     model: Annotated[
         Path | None, typer.Option("--model", help="Local model directory (default: KARMAYOGI_MT_MODEL).")
     ] = None,
+    *,
     backend: Annotated[
         Backend | None,
         typer.Option(
@@ -86,7 +87,7 @@ def translate(
             raise typer.BadParameter(f"Ray runs the model: {HOW_TO_CONFIGURE}", param_hint="--engine ray")
         ahead = ray_translator(model_dir, kind, mt_settings, actors)
     elif model_dir:
-        mt = load_engine(model_dir, kind, mt_settings.device, mt_settings.beams, mt_settings.batch_size)
+        mt = load_engine(model_dir, kind, mt_settings.device, mt_settings.beams, batch_size=mt_settings.batch_size)
     db = engine()
     with session_scope(db) as session:
         if seed:
@@ -202,6 +203,7 @@ def translations_list(
     status: Annotated[UnitStatus | None, typer.Option("--status")] = None,
     flag: Annotated[str | None, typer.Option("--flag", help="Only units with this QA check's flag.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    *,
     as_json: JsonOption = False,
 ) -> None:
     """Units by language, status and QA flag."""
