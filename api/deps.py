@@ -36,17 +36,49 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+# The request gate (api/limits.py) authenticates a request before it reads the body and leaves the key here, so
+# that the route's dependency does not look it up twice.
+AUTHENTICATED_KEY = "karmayogi.api_key"
+
+
+async def presented_key(request: Request) -> str | None:
+    """The key the request presents, `Authorization: Bearer` first, else `X-API-Key`; None without one."""
+    credentials = await bearer(request)
+    return credentials.credentials if credentials else await api_key_header(request)
+
+
+MISSING_KEY = "send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`"
+
+
+def identify(session: Session, presented: str | None) -> ApiKeyInfo:
+    """The known, unrevoked key that was presented; 401 otherwise."""
+    if not presented:
+        raise Unauthorized(MISSING_KEY)
+    key = authenticate(session, presented)
+    if key is None:
+        raise Unauthorized("the API key is unknown or has been revoked")
+    return key
+
+
 def current_key(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     header_key: Annotated[str | None, Security(api_key_header)],
 ) -> ApiKeyInfo:
-    presented = credentials.credentials if credentials else header_key
-    if not presented:
-        raise Unauthorized("send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`")
-    key = authenticate(session, presented)
-    if key is None:
-        raise Unauthorized("the API key is unknown or has been revoked")
+    known = request.scope.get(AUTHENTICATED_KEY)
+    if isinstance(known, ApiKeyInfo):
+        return known
+    return identify(session, credentials.credentials if credentials else header_key)
+
+
+# The scope each `require(...)` dependency checks, for the gate to check it before the body is read.
+REQUIRED_SCOPE: dict[Callable[..., ApiKeyInfo], Scope] = {}
+
+
+def check_scope(key: ApiKeyInfo, scope: Scope) -> ApiKeyInfo:
+    if not key.allows(scope):
+        raise Forbidden(f"this route needs the `{scope}` scope; the key {key.id!r} has {', '.join(key.scopes)}")
     return key
 
 
@@ -54,8 +86,7 @@ def require(scope: Scope) -> Callable[[ApiKeyInfo], ApiKeyInfo]:
     """A dependency that lets a request through only with a key holding `scope` (or `admin`)."""
 
     def check(key: Annotated[ApiKeyInfo, Depends(current_key)]) -> ApiKeyInfo:
-        if not key.allows(scope):
-            raise Forbidden(f"this route needs the `{scope}` scope; the key {key.id!r} has {', '.join(key.scopes)}")
-        return key
+        return check_scope(key, scope)
 
+    REQUIRED_SCOPE[check] = scope
     return check

@@ -29,7 +29,18 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KARMAYOGI_", extra="ignore")
 
     max_body_bytes: int = Field(default=1 << 20, ge=1024, description="Largest request body (413 above)")
-    max_ingest_bytes: int = Field(default=64 << 20, ge=1024, description="Largest bulk-ingest body (413 above)")
+    max_ingest_bytes: int = Field(
+        default=64 << 20, ge=1024, description="Largest body of `POST /v1/courses/bulk` (413 above)"
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client has to send a request body, plus one for each `body_min_bytes_per_second` "
+        "bytes it has sent (408 after)",
+    )
+    body_min_bytes_per_second: int = Field(
+        default=100 << 10, ge=1, description="The upload rate that earns a longer body more time"
+    )
     secret_key: str | None = Field(
         default=None, description="Signs review-UI sessions and CSRF tokens; kept in `home`/secret_key when unset"
     )
