@@ -126,6 +126,7 @@ def analyse_gaps(
     roles: Mapping[str, Role],
     competencies: Mapping[str, Competency],
     courses: Mapping[str, Course],
+    *,
     priority: GapPriority | None = None,
     requirements: tuple[Requirement, ...] | None = None,
 ) -> GapAnalysis:

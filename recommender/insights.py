@@ -209,7 +209,7 @@ def translation_priorities(
         if not learner.preferred_languages or learner.preferred_languages[0] != language:
             continue
         considered += 1
-        analysis = analyse_gaps(learner, inputs.roles, inputs.competencies, courses_by_id, priority)
+        analysis = analyse_gaps(learner, inputs.roles, inputs.competencies, courses_by_id, priority=priority)
         unserved = False
         for gap in analysis.gaps:
             step = (gap.competency_id, gap.next_level)

@@ -113,6 +113,7 @@ def rank_chunk(
     coverage_sparse: sparse.csr_matrix,
     rows: np.ndarray,
     priorities: np.ndarray,
+    *,
     factor_table: np.ndarray,
     preference: np.ndarray,
     excluded: Sequence[Sequence[int]],

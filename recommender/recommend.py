@@ -78,8 +78,8 @@ class Recommender:
             self.inputs.roles,
             self.inputs.competencies,
             self.courses_by_id_,
-            self.priority,
-            self._requirements[key],
+            priority=self.priority,
+            requirements=self._requirements[key],
         )
 
     def recommend(self, learner: Learner, k: int = 10) -> Recommendations:
@@ -136,11 +136,11 @@ class Recommender:
             self.coverage_.sparse(),
             rows,
             priorities,
-            table,
-            preference,
-            excluded,
-            k,
-            self.ranking,
+            factor_table=table,
+            preference=preference,
+            excluded=excluded,
+            k=k,
+            config=self.ranking,
         )
         return [
             [(c, round(s, 6)) for c, s in zip(columns, scores, strict=True) if c >= 0]

@@ -109,13 +109,13 @@ def load_glossary(path: Path = DEFAULT_GLOSSARY, competencies: Iterable[Competen
             continue  # a competency of another KCM version, or no KCM loaded: nothing to name
         if not source:
             raise GlossaryError(f"{path}: terms[{position}]: needs `term` or `competency_id`")
-        terms.append(_term(path, position, source, entry, competency_id))
+        terms.append(_term(path, position, source, entry, competency_id=competency_id))
         described.add(competency_id or "")
     terms.extend(Term(name, competency_id=cid) for cid, name in names.items() if cid not in described)
     return Glossary(tuple(terms))
 
 
-def _term(path: Path, position: int, source: str, entry: dict[str, Any], competency_id: str | None) -> Term:
+def _term(path: Path, position: int, source: str, entry: dict[str, Any], *, competency_id: str | None) -> Term:
     try:
         translations = {translation_language(k).code: str(v) for k, v in entry.get("translations", {}).items()}
         forbidden = {translation_language(k).code: tuple(v) for k, v in entry.get("forbidden", {}).items()}

@@ -76,6 +76,7 @@ def resolve_learner(
     inputs: CatalogInputs,
     learner_id: str | None,
     roles: Sequence[str] | None,
+    *,
     levels: Sequence[str] | None,
     languages: Sequence[str] | None,
     completed: Sequence[str] | None,
@@ -116,6 +117,7 @@ def recommend(
     role: RoleOption = None,
     level: LevelOption = None,
     language: LanguageOption = None,
+    *,
     completed: CompletedOption = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many courses.")] = 10,
     max_minutes: Annotated[
@@ -127,7 +129,9 @@ def recommend(
     """Ranked courses that close a learner's competency gaps, each with its reasons."""
     recommender = build_recommender(semantic, max_minutes)
     with session_scope(engine()) as session:
-        person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
+        person = resolve_learner(
+            session, recommender.inputs, learner, role, levels=level, languages=language, completed=completed
+        )
     result = recommender.recommend(person, k)
     shown, reason = localize(engine(), recommender, person, [item.course_id for item in result.items])
     if as_json:
@@ -137,7 +141,7 @@ def recommend(
             out["reason"] = reason(item.explanation)
         print_json(payload)
         return
-    print_recommendations(recommender, person, result, shown, reason)
+    print_recommendations(recommender, person, result, shown, reason=reason)
 
 
 @reports_errors
@@ -146,12 +150,15 @@ def gaps(
     role: RoleOption = None,
     level: LevelOption = None,
     completed: CompletedOption = None,
+    *,
     as_json: JsonOption = False,
 ) -> None:
     """A learner's competency gaps against their role(s), highest priority first."""
     recommender = build_recommender(semantic=False)
     with session_scope(engine()) as session:
-        person = resolve_learner(session, recommender.inputs, learner, role, level, None, completed)
+        person = resolve_learner(
+            session, recommender.inputs, learner, role, levels=level, languages=None, completed=completed
+        )
     analysis = recommender.analyse(person)
     if as_json:
         print_json(asdict(analysis))
@@ -165,6 +172,7 @@ def path(
     role: RoleOption = None,
     level: LevelOption = None,
     language: LanguageOption = None,
+    *,
     completed: CompletedOption = None,
     semantic: SemanticOption = True,
     as_json: JsonOption = False,
@@ -172,7 +180,9 @@ def path(
     """An ordered plan of courses that closes the gaps level by level, with its total duration."""
     recommender = build_recommender(semantic)
     with session_scope(engine()) as session:
-        person = resolve_learner(session, recommender.inputs, learner, role, level, language, completed)
+        person = resolve_learner(
+            session, recommender.inputs, learner, role, levels=level, languages=language, completed=completed
+        )
     plan = learning_path(recommender, person)
     shown, _ = localize(engine(), recommender, person, [step.course_id for step in plan.steps])
     if as_json:
@@ -193,6 +203,7 @@ def recommend_batch(
     ] = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100)] = 10,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Learners scored together.")] = 2048,
+    *,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run.")] = False,
     semantic: SemanticOption = True,
     batch_engine: EngineOption = BatchEngine.local,
@@ -290,6 +301,7 @@ def print_recommendations(
     learner: Learner,
     result: Recommendations,
     shown: dict[str, CourseDisplay] | None = None,
+    *,
     reason: Reason | None = None,
 ) -> None:
     """Each course under its display name (the original name below it when that differs), with its reason in the
@@ -359,7 +371,7 @@ def show_demo_recommendations(
     for person in people:
         result = recommender.recommend(person, k)
         shown, reason = localize(db, recommender, person, [item.course_id for item in result.items])
-        print_recommendations(recommender, person, result, shown, reason)
+        print_recommendations(recommender, person, result, shown, reason=reason)
 
 
 def _demo_learners(session: Session) -> list[str]:
