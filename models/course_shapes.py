@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from models.problems import InvalidRecordError
-from models.records import split_cell
+from models.records import CsvColumns, split_cell
 
 # Our field name -> the input keys that may carry it, in order of preference.
 COURSE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -23,6 +24,11 @@ COURSE_ALIASES: dict[str, tuple[str, ...]] = {
     "rating_count": ("rating_count", "totalNoOfRating", "totalRatings", "ratingCount"),
 }
 LEVEL_KEYS = ("competencyLevel", "level", "selectedLevelLevel")
+# A CSV header may name these columns (each field once); any other column rejects the file instead of being dropped.
+CSV_COLUMNS = CsvColumns(
+    fields={**COURSE_ALIASES, "competencies": ("competencies",), "status": ("status",)},
+    required=("identifier", "name"),
+)
 
 
 @dataclass
@@ -104,6 +110,8 @@ def _seconds(value: Any, key: str) -> int:
         seconds = float(str(value).strip())
     except ValueError:
         raise InvalidRecordError(key, f"expected a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds):
+        raise InvalidRecordError(key, f"expected a finite number of seconds, got {value!r}")
     if seconds < 0:
         raise InvalidRecordError(key, f"negative duration {value!r}")
     return round(seconds)
@@ -139,6 +147,9 @@ def _igot_competencies(entries: Any, key: str, index: CompetencyIndex, v5: bool)
         path = f"{key}[{position}]"
         if not isinstance(entry, dict):
             raise InvalidRecordError(path, "expected an object")
+        for text_key in ("competencySubThemeId", name_key, theme_key):
+            if not isinstance(entry.get(text_key), str | None):
+                raise InvalidRecordError(f"{path}.{text_key}", "expected a string")
         competency_id = index.resolve(
             path, entry.get("competencySubThemeId"), entry.get(name_key), entry.get(theme_key)
         )

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
-from models.course_shapes import CompetencyIndex, normalise_course, source_key
+from models.course_shapes import CSV_COLUMNS, CompetencyIndex, normalise_course, source_key
 from models.kcm_document import ParsedModel, read_competency_model
 from models.problems import IngestRejectedError, InvalidRecordError, Problem, problems_from_validation
 from models.records import RawRecord, iter_raw_records
@@ -122,7 +122,7 @@ def content_hash(record: BaseModel) -> str:
 
 
 def _validated(kind: Kind, path: Path, references: References) -> Iterator[tuple[int, Any, list[Problem]]]:
-    for item in iter_raw_records(path):
+    for item in iter_raw_records(path, CSV_COLUMNS if kind == "courses" else None):
         if isinstance(item, Problem):
             yield item.line, None, [item]
             continue

@@ -11,6 +11,12 @@ from models.languages import normalise_language
 Level = Annotated[int, Field(ge=1, le=5, description="Proficiency level, 1 (Beginner) to 5 (Expert)")]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S+$")]
 NonEmptyText = Annotated[str, Field(min_length=1)]
+# The widths of the columns that store them (models/tables.py): longer text, or a count past PostgreSQL INTEGER, is
+# refused here as invalid input, alike on every database, instead of failing the write on PostgreSQL only.
+ShortName = Annotated[str, Field(min_length=1, max_length=64)]
+Name = Annotated[str, Field(min_length=1, max_length=256)]
+OptionalName = Annotated[str, Field(max_length=256)]
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 LEVEL_NAMES: dict[int, str] = {1: "Beginner", 2: "Basic", 3: "Intermediate", 4: "Advanced", 5: "Expert"}
 
@@ -21,7 +27,7 @@ class Record(BaseModel):
 
 class ProficiencyLevel(Record):
     level: Level
-    name: NonEmptyText
+    name: ShortName
     description: str = ""
 
 
@@ -29,14 +35,14 @@ class CompetencyArea(Record):
     """Behavioural, Functional or Domain."""
 
     id: Identifier
-    name: NonEmptyText
+    name: Name
     description: str = ""
 
 
 class CompetencyTheme(Record):
     id: Identifier
     area_id: Identifier
-    name: NonEmptyText
+    name: Name
     description: str = ""
 
 
@@ -46,7 +52,7 @@ class Competency(Record):
     id: Identifier
     theme_id: Identifier
     area_id: Identifier
-    name: NonEmptyText
+    name: Name
     description: str = ""
     levels: dict[Level, NonEmptyText] = Field(description="A descriptor for each of the five levels")
 
@@ -78,10 +84,10 @@ class Role(Record):
     """A designation in a department (FRAC): what it does and the competency levels it requires."""
 
     id: Identifier
-    designation: NonEmptyText
-    department: NonEmptyText
-    ministry: str | None = None
-    state: str | None = None
+    designation: Name
+    department: Name
+    ministry: OptionalName | None = None
+    state: Annotated[str, Field(max_length=128)] | None = None
     responsibilities: list[str] = []
     activities: list[str] = []
     competencies: list[RequiredCompetency] = []
@@ -106,11 +112,11 @@ class Course(Record):
     description: str = ""
     keywords: list[str] = []
     languages: list[str] = Field(default=["en"], min_length=1)
-    duration_seconds: Annotated[int, Field(ge=0)] | None = None
-    primary_category: str = "Course"
+    duration_seconds: Count | None = None
+    primary_category: Annotated[str, Field(max_length=64)] = "Course"
     organisations: list[str] = []
     rating: Annotated[float, Field(ge=0, le=5)] | None = None
-    rating_count: Annotated[int, Field(ge=0)] = 0
+    rating_count: Count = 0
     competencies: list[CourseCompetency] = []
     source_format: SourceFormat = "plain"
 
@@ -133,9 +139,9 @@ class AttestedCompetency(Record):
 
 class Learner(Record):
     id: Identifier
-    name: str | None = None
+    name: OptionalName | None = None
     roles: list[Identifier] = []
-    department: str | None = None
+    department: OptionalName | None = None
     preferred_languages: list[str] = ["en"]
     enrolled: list[Identifier] = []
     completed: list[Identifier] = []

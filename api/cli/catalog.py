@@ -15,6 +15,7 @@ from models import (
     LEVEL_NAMES,
     Competency,
     IngestReport,
+    InvalidInputError,
     Role,
     catalog_stats,
     get_course,
@@ -24,6 +25,7 @@ from models import (
     session_scope,
     upgrade,
 )
+from models.text_policy import printable
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 courses_app = typer.Typer(help="Look at courses.", no_args_is_help=True)
@@ -60,8 +62,11 @@ def ingest(
     total = None if kind is Kind.competencies else _count_lines(file)
     with progress_bar(f"ingesting {kind}", total) as advance:
         report = ingest_file(engine(), kind.value, file, skip_invalid=skip_invalid, progress=advance)
+    if report.created + report.updated + report.unchanged + len(report.skipped) == 0:
+        # As POST /v1/courses/bulk answers an empty body: a file without a single record is a mistake.
+        raise InvalidInputError(f"{file.name}: the file holds no records; nothing was written")
     for problem in report.skipped:
-        errors.print(f"skipped {problem}", markup=False, highlight=False)
+        errors.print(f"skipped {printable(str(problem))}", markup=False, highlight=False)
     if as_json:
         print_json(_report_json(report))
     else:
