@@ -17,6 +17,7 @@ from translate.storage import tmx, xliff
 
 from models import Problem, UnitStatus
 from models.problems import IngestRejectedError
+from models.records import CsvColumns, RawRecord, iter_csv_records
 from models.tables import TranslationMemoryRow, TranslationUnitRow
 from translation.glossary import Glossary
 from translation.languages import translation_language
@@ -25,6 +26,26 @@ from translation.store import remember
 
 UnitFormat = Literal["xliff", "csv"]
 CSV_COLUMNS = ("key", "language", "status", "source", "target", "flags")
+CSV_REQUIRED = ("key", "language", "source", "target")
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection list): the export
+# writes such a cell after an apostrophe, and so also a cell that starts with an apostrophe followed by one of
+# them or by another apostrophe, so that the import can take exactly that one apostrophe off again.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+_ESCAPED_STARTS = FORMULA_STARTS | {"'"}
+
+
+def neutralise_cell(text: str) -> str:
+    """The cell as the export writes it: prefixed with an apostrophe where a spreadsheet would see a formula."""
+    if text[:1] in FORMULA_STARTS or (text[:1] == "'" and text[1:2] in _ESCAPED_STARTS):
+        return "'" + text
+    return text
+
+
+def restore_cell(text: str) -> str:
+    """What `neutralise_cell` was given: its one added apostrophe taken off, and nothing else changed."""
+    return text[1:] if text[:1] == "'" and text[1:2] in _ESCAPED_STARTS else text
+
+
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
@@ -89,7 +110,8 @@ def _export_csv(rows: list[TranslationUnitRow]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         flags = "; ".join(f"{f['check']}: {f['message']}" for f in row.flags or [])
-        writer.writerow([unit_key(row), row.language, row.status, row.source_text, _text(row) or "", flags])
+        cells = [unit_key(row), row.language, row.status, row.source_text, _text(row) or "", flags]
+        writer.writerow([neutralise_cell(str(cell)) for cell in cells])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -145,14 +167,15 @@ def _parse_xliff(data: bytes, file: str) -> tuple[str, list[IncomingUnit]]:
 
 
 def _parse_csv(data: bytes, file: str) -> tuple[str, list[IncomingUnit]]:
-    try:
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
-        rows = [(reader.line_num, row) for row in reader]
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise IngestRejectedError([Problem(file, 1, "csv", str(error))]) from None
-    missing = [column for column in ("key", "language", "source", "target") if column not in (reader.fieldnames or [])]
-    if missing:
-        raise IngestRejectedError([Problem(file, 1, "header", f"missing column(s) {', '.join(missing)}")])
+    read = list(iter_csv_records(data, file, CsvColumns({c: (c,) for c in CSV_COLUMNS}, CSV_REQUIRED)))
+    problems = [item for item in read if isinstance(item, Problem)]
+    if problems:
+        raise IngestRejectedError(problems)
+    rows = [
+        (item.line, {column: restore_cell(item.data.get(column, "")) for column in CSV_COLUMNS})
+        for item in read
+        if isinstance(item, RawRecord)
+    ]
     languages = {row["language"] for _, row in rows}
     if len(languages) != 1:
         raise IngestRejectedError([Problem(file, 2, "language", "expected exactly one target language in the file")])
