@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers, move_problem_schemas
+from api.input_text import safe_text
 from api.limits import BodyLimit, InFlightLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import catalog, health, insights, keys, recommendations, review, search, translation
@@ -51,7 +52,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
-        dependencies=[Depends(single_valued_query)],
+        dependencies=[Depends(single_valued_query), Depends(safe_text)],
+        # No redirect from `/path/` to `/path`: Starlette builds its Location from the Host header, which a client
+        # chooses; an unknown path is a 404 instead.
+        redirect_slashes=False,
     )
     app.state.metrics = Metrics()
     if services is not None:

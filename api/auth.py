@@ -16,8 +16,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.ui_session import end_sessions_of_key
 from models import InvalidInputError, NotFoundError
 from models.tables import ApiKeyRow
+from models.text_policy import check_text, text_problem
 
 Scope = Literal["recommend:read", "catalog:write", "translate:review", "admin"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
@@ -51,7 +53,7 @@ def create_key(session: Session, name: str, scopes: list[str]) -> tuple[ApiKeyIn
     for scope in scopes:
         if scope not in SCOPES:
             raise UnknownScopeError(scope)
-    if not name.strip():
+    if not check_text(name, "name").strip():
         raise InvalidInputError("a key needs a name saying who holds it")
     key_id = secrets.token_hex(6)
     key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
@@ -76,19 +78,20 @@ def list_keys(session: Session, include_revoked: bool = False) -> list[ApiKeyInf
 
 def revoke_key(session: Session, key_id: str) -> ApiKeyInfo:
     """Revoke by id (or by the whole key); revoking twice keeps the first time."""
-    row = session.get(ApiKeyRow, _key_id(key_id))
+    row = session.get(ApiKeyRow, check_text(_key_id(key_id), "key_id"))
     if row is None:
         raise NotFoundError("API key", key_id)
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         session.flush()
+    end_sessions_of_key(session, row.id)  # the review UI's sessions signed in with it end too
     return _info(row)
 
 
 def authenticate(session: Session, presented: str) -> ApiKeyInfo | None:
     """The key's description if `presented` is a known, unrevoked key; None otherwise."""
     parts = presented.split("_", 2)
-    if len(parts) != 3 or parts[0] != PREFIX:
+    if len(parts) != 3 or parts[0] != PREFIX or text_problem(presented) is not None:
         return None
     row = session.get(ApiKeyRow, parts[1])
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest(presented)):

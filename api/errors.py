@@ -9,6 +9,7 @@ stack trace, SQL or file path), so that an operator can find the log line a user
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,10 +17,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import log_policy
 from models import IngestRejectedError, InvalidInputError, NotFoundError, SchemaNotReadyError, UnknownLanguageError
 from translation import IllegalTransitionError
 
@@ -79,6 +81,14 @@ class Forbidden(ApiError):
     status = 403
     slug = "forbidden"
     title = "The API key lacks the required scope"
+
+
+class NotFound(ApiError):
+    """An unknown id given in a body or query (a NotFoundError names path ids)."""
+
+    status = 404
+    slug = "not-found"
+    title = "Not found"
 
 
 class PayloadTooLarge(ApiError):
@@ -180,7 +190,50 @@ DOMAIN_ERRORS: dict[type[Exception], DomainHandler] = {
 }
 
 
+# Pages answer their errors as pages: a module of pages (the review UI) registers a renderer for its path prefix,
+# which receives the problem document that an API client would get and returns the HTML response.
+PageRenderer = Callable[[Request, dict[str, Any], dict[str, str]], Response]
+_PAGE_RENDERERS: dict[str, PageRenderer] = {}
+
+
+def render_errors_as_pages(prefix: str, renderer: PageRenderer) -> None:
+    """Errors under `prefix` (the path itself and below it) are rendered by `renderer` instead of problem+json."""
+    _PAGE_RENDERERS[prefix.rstrip("/")] = renderer
+
+
+def _as_page(request: Request, response: Response) -> Response:
+    path = request.url.path
+    renderer = next(
+        (r for prefix, r in _PAGE_RENDERERS.items() if path == prefix or path.startswith(prefix + "/")), None
+    )
+    if renderer is None or response.media_type != PROBLEM_JSON:
+        return response
+    kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+    return renderer(request, json.loads(bytes(response.body)), kept)
+
+
+def _paged(handler: Callable[[Request, Exception], Any]) -> Callable[[Request, Exception], Any]:
+    async def run(request: Request, error: Exception) -> Response:
+        return _as_page(request, await handler(request, error))
+
+    return run
+
+
+def _field_problem(item: dict[str, Any], body: Any) -> FieldProblem:
+    """One validation error as a field problem; a body that is not JSON is named `body`, with its line and column."""
+    if item.get("type") == "json_invalid":
+        position = item["loc"][-1] if isinstance(item["loc"][-1], int) else 0
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        message = (item.get("ctx") or {}).get("error") or item["msg"]
+        return FieldProblem(field="body", reason=f"malformed JSON: {message} at line {line}, column {column}")
+    return FieldProblem(field=_location(item["loc"]), reason=item["msg"])
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    log_policy.install("uvicorn", "uvicorn.error", "uvicorn.access")
+
     async def api_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiError)
         return problem_response(
@@ -189,7 +242,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        errors = [FieldProblem(field=_location(item["loc"]), reason=item["msg"]) for item in error.errors()]
+        errors = [_field_problem(item, error.body) for item in error.errors()]
         detail = "; ".join(f"{e.field}: {e.reason}" for e in errors) or "invalid request"
         return problem_response(request, 422, "validation", "Invalid request", detail, errors)
 
@@ -205,12 +258,12 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = f"the request failed because of a fault in the service, logged as error {error_id}"
         return problem_response(request, 500, "internal", "Internal error", detail, error_id=error_id)
 
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ApiError, _paged(api_error))
+    app.add_exception_handler(RequestValidationError, _paged(validation_error))
+    app.add_exception_handler(StarletteHTTPException, _paged(http_error))
     for error_type, handler in DOMAIN_ERRORS.items():
-        app.add_exception_handler(error_type, _async(handler))
-    app.add_exception_handler(Exception, unexpected)
+        app.add_exception_handler(error_type, _paged(_async(handler)))
+    app.add_exception_handler(Exception, _paged(unexpected))
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from models import InvalidInputError, NotFoundError
 from models.tables import TranslationJobRow
 from translation import Engine as MTEngine
 from translation import Glossary, JobReport, run_translation_job, translation_language
@@ -80,6 +81,9 @@ class JobRunner:
                 mt=self.mt,
                 glossary=self.glossary(),
             )
+        except (InvalidInputError, NotFoundError) as error:  # what was asked cannot be done: not a fault
+            log.warning("translation job %s refused: %s", request, error)
+            raise
         except Exception:
             log.exception("translation job %s failed", request)
             raise

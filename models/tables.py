@@ -272,3 +272,16 @@ class ApiKeyRow(Base):
     scopes: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewSessionRow(Base):
+    """A signed-in session of the review UI. The cookie names it (signed); the row decides whether it still holds:
+    logout and key revocation delete it, and past `expires_at` it is over. Only the SHA-256 digest of the
+    session's random token is stored, so the table does not hold a usable session."""
+
+    __tablename__ = "review_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -16,8 +16,11 @@ import click
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.settings import Settings
 from embeddings import EncoderNotAvailableError, SearchIndexError
@@ -29,6 +32,7 @@ from models import (
     check_schema,
     make_engine,
 )
+from models.text_policy import printable, text_problem
 
 console = Console()
 # Messages are never wrapped: users grep them and copy file:line references out of them.
@@ -63,10 +67,11 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            _check_arguments(kwargs)
             return command(*args, **kwargs)
         except IngestRejectedError as error:
             for problem in error.problems:
-                errors.print(str(problem), markup=False, highlight=False)
+                errors.print(printable(str(problem)), markup=False, highlight=False)
             errors.print(f"[red]rejected:[/] {len(error.problems)} problem(s); nothing was written")
             raise typer.Exit(EXIT_INVALID_INPUT) from None
         except (InvalidInputError, ValidationError) as error:
@@ -82,12 +87,36 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except SchemaNotReadyError as error:
             errors.print(f"[red]error:[/] {error}", highlight=False)
             raise typer.Exit(EXIT_NOT_READY) from None
+        except (OperationalError, InterfaceError) as error:
+            # The database cannot be reached or used now (refused, timed out, locked): one line, no traceback.
+            errors.print(f"[red]error:[/] {database_unavailable(error)}", markup=True, highlight=False)
+            raise typer.Exit(EXIT_NOT_READY) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as error:
             raise typer.Exit(report_bug(error)) from None
 
     return wrapper
+
+
+def _check_arguments(arguments: dict[str, Any]) -> None:
+    """The input-text policy for what was typed: a lone surrogate (a byte that is not UTF-8, as Python decodes
+    the command line) may not reach the database."""
+    for name, value in arguments.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str) and (reason := text_problem(item)) is not None:
+                raise InvalidInputError(f"{name}: {reason}")
+
+
+def database_unavailable(error: OperationalError | InterfaceError) -> str:
+    """`cannot use the database URL (password hidden): the driver's reason`, on one line."""
+    try:
+        where = make_url(settings().database_url).render_as_string(hide_password=True)
+    except Exception:  # the URL itself is what is wrong
+        where = "the configured database"
+    reason = str(error.orig if error.orig is not None else error).strip().splitlines()
+    why = printable(reason[0] if reason else type(error).__name__)
+    return f"cannot use the database {escape(where)}: {escape(why)}"
 
 
 def report_bug(error: Exception) -> int:
@@ -100,7 +129,7 @@ def report_bug(error: Exception) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as log:
             log.write(f"--- error {error_id} at {datetime.now(UTC).isoformat(timespec='seconds')}\n")
-            log.write("".join(traceback.format_exception(error)))
+            log.write(printable("".join(traceback.format_exception(error)), keep_newlines=True))
         where = str(path)
     except Exception:  # the home itself may be what failed: fall back to the terminal
         traceback.print_exception(error, file=sys.stderr)

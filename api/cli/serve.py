@@ -10,6 +10,7 @@ import uvicorn
 
 from api.cli.context import engine, reports_errors, settings
 from api.http_protocol import IMPORT_PATH as HTTP_PROTOCOL
+from api.log_policy import log_config
 
 
 @reports_errors
@@ -34,4 +35,5 @@ def serve(
         proxy_headers=True,
         server_header=False,
         log_level="info",
+        log_config=log_config(),  # control characters in logged requests are escaped: see api/log_policy.py
     )

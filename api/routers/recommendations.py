@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import FieldProblem, InvalidInput, problem_responses
-from api.vocab import LanguageCode
+from api.vocab import JsonInt, LanguageCode
 from models import Learner, NotFoundError, get_learner
 from recommender import (
     Explanation,
@@ -61,12 +61,12 @@ class Profile(BaseModel):
     """A learner who is not in the database."""
 
     roles: list[Identifier] = Field(min_length=1, max_length=10, description="Role ids, e.g. ROLE-DOPT-SO")
-    levels: dict[Identifier, Annotated[int, Field(ge=1, le=5)]] = Field(
+    levels: dict[Identifier, Annotated[JsonInt, Field(ge=1, le=5)]] = Field(
         default_factory=dict, max_length=500, description="Competency id -> level the learner holds"
     )
     preferred_languages: list[LanguageCode] = Field(default=[LanguageCode("en")], min_length=1, max_length=23)
     completed: list[Identifier] = Field(default_factory=list, max_length=1000, description="Completed course ids")
-    k: Annotated[int, Field(ge=1, le=100)] = 10
+    k: Annotated[JsonInt, Field(ge=1, le=100)] = 10
 
 
 @router.get(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import authenticate
@@ -27,7 +27,7 @@ from api.ui import (
     refused,
     to_login,
 )
-from api.ui_session import COOKIE, LOGIN_COOKIE, csrf_token, csrf_valid, encode_session, new_nonce
+from api.ui_session import COOKIE, LOGIN_COOKIE, csrf_token, csrf_valid, end_session, new_nonce, start_session
 from api.vocab import LanguageCode
 from models import InvalidInputError, UnitStatus
 from translation import (
@@ -45,6 +45,7 @@ from translation import (
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 QUEUE_PAGE = 50
+UnitId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the unit ids a database column holds
 # What the page says after an action (`?done=`): keyed by the action taken, or "bulk".
 DONE_MESSAGES = {
     Action.APPROVE: "Approved; the translation is now in the memory.",
@@ -81,17 +82,24 @@ def login(
     if not found.allows(REVIEW_SCOPE):
         return _login_page(request, services, "That key may not review translations (needs translate:review).", 403)
     response = RedirectResponse("/review", status_code=303, headers=SECURITY_HEADERS)
-    cookie = encode_session(services.signing_secret, found.id, services.settings.service.session_hours)
+    cookie = start_session(session, services.signing_secret, found.id, services.settings.service.session_hours)
     _set_cookie(response, services, COOKIE, cookie, max_age=int(services.settings.service.session_hours * 3600))
     response.delete_cookie(LOGIN_COOKIE, path="/review")
     return response
 
 
 @router.post("/logout")
-def logout(reviewer: ReviewerDep, csrf: Annotated[str, Form(max_length=256)] = "") -> Response:
+def logout(
+    request: Request, session: SessionDep, reviewer: ReviewerDep, csrf: Annotated[str, Form(max_length=256)] = ""
+) -> Response:
+    if reviewer is None:
+        return to_login()
+    refusal = form_refusal(request, reviewer, csrf)
+    if refusal is not None:
+        return refusal
+    end_session(session, reviewer.session)  # the cookie, even if a copy of it is kept, names no session now
     response = to_login()
-    if reviewer is not None and csrf == reviewer.csrf:
-        response.delete_cookie(COOKIE, path="/review")
+    response.delete_cookie(COOKIE, path="/review")
     return response
 
 
@@ -181,7 +189,7 @@ def unit_page(
     session: SessionDep,
     services: ServicesDep,
     reviewer: ReviewerDep,
-    unit_id: int,
+    unit_id: UnitId,
     done: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     if reviewer is None:
@@ -200,7 +208,7 @@ def act_on_unit(
     session: SessionDep,
     services: ServicesDep,
     reviewer: ReviewerDep,
-    unit_id: int,
+    unit_id: UnitId,
     action: Annotated[str, Form(max_length=16)] = "",
     text: Annotated[str, Form(max_length=20_000)] = "",
     note: Annotated[str, Form(max_length=2_000)] = "",

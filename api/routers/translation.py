@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from api.auth import ApiKeyInfo
 from api.deps import ServicesDep, SessionDep, require
-from api.errors import Conflict, FieldProblem, NotReady, problem_responses
+from api.errors import Conflict, FieldProblem, NotFound, NotReady, problem_responses
 from api.jobs import JobRequest
 from api.settings import MAX_PAGE_SIZE
-from api.vocab import LanguageCode, UtcDatetime
+from api.vocab import JsonInt, LanguageCode, TargetLanguageCode, UtcDatetime
 from models import NotFoundError, UnitStatus
-from models.tables import TranslationJobRow
+from models.tables import CourseRow, TranslationJobRow
 from translation import (
     Action,
     Glossary,
@@ -119,7 +119,7 @@ class RejectBody(BaseModel):
 
 class BulkApproveBody(BaseModel):
     language: LanguageCode
-    limit: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    limit: Annotated[JsonInt, Field(ge=1, le=100_000)] | None = None
 
 
 class BulkApproved(BaseModel):
@@ -127,7 +127,7 @@ class BulkApproved(BaseModel):
 
 
 class JobBody(BaseModel):
-    languages: list[LanguageCode] = Field(min_length=1, max_length=23)
+    languages: list[TargetLanguageCode] = Field(min_length=1, max_length=22, description="Target languages")
     fields: list[Field_] = Field(default=["name"], min_length=1, max_length=2)
     course_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
         default=None, max_length=10_000
@@ -156,7 +156,16 @@ class JobStarted(BaseModel):
     "background: memory matches first, then the configured model, with QA flags. Returns at once with the id.",
     responses=problem_responses(404, 409, 503),
 )
-def start_job(services: ServicesDep, body: JobBody, _key: Reviewer) -> JobStarted:
+def start_job(session: SessionDep, services: ServicesDep, body: JobBody, _key: Reviewer) -> JobStarted:
+    if body.course_ids:
+        known = set(session.scalars(select(CourseRow.identifier).where(CourseRow.identifier.in_(body.course_ids))))
+        unknown = [
+            FieldProblem(field=f"body.course_ids.{position}", reason=f"unknown course {course_id!r}")
+            for position, course_id in enumerate(body.course_ids)
+            if course_id not in known
+        ]
+        if unknown:
+            raise NotFound("; ".join(f"{p.field}: {p.reason}" for p in unknown), unknown)
     request = JobRequest(
         tuple(language.value for language in body.languages),
         tuple(dict.fromkeys(body.fields)),
