@@ -72,7 +72,9 @@ def read_competency_model(path: Path) -> ParsedModel:
         try:
             record = model_type.model_validate(data)
         except ValidationError as error:
-            parsed.problems.extend(problems_from_validation(error, path.name, line, data.get("id"), path_text + "."))
+            parsed.problems.extend(
+                problems_from_validation(error, path.name, line, data.get("id"), prefix=path_text + ".")
+            )
             return None
         record_id = getattr(record, "id", None)
         if record_id is not None:

@@ -43,7 +43,7 @@ class IngestRejectedError(Exception):
 
 
 def problems_from_validation(
-    error: ValidationError, file: str, line: int, record_id: str | None = None, prefix: str = ""
+    error: ValidationError, file: str, line: int, record_id: str | None = None, *, prefix: str = ""
 ) -> list[Problem]:
     problems = []
     for item in error.errors():

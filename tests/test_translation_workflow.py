@@ -277,7 +277,7 @@ def test_xliff_export_edit_import_round_trip(catalog: Engine, tmp_path: Path):
     )
     edited = edited.replace(unit_block, approved_block)
     with session_scope(catalog) as session:
-        report = import_units(session, edited.encode(), "xliff", "work.xlf", "translator-1")
+        report = import_units(session, edited.encode(), "xliff", "work.xlf", reviewer="translator-1")
     assert (report.edited, report.approved) == (2, 1)
     with session_scope(catalog) as session:
         first = list_units(session, "hi", status="in_review")
@@ -307,7 +307,7 @@ def test_a_bad_xliff_file_is_rejected_whole_and_nothing_changes(catalog: Engine,
     broken = damage(re.sub(r"अनुवादित पाठ (\d)।</target>", r"नया अनुवाद \1</target>", xliff))
     before = _snapshot(catalog)
     with session_scope(catalog) as session, pytest.raises(IngestRejectedError) as rejected:
-        import_units(session, broken.encode(), "xliff", "work.xlf", "translator-1")
+        import_units(session, broken.encode(), "xliff", "work.xlf", reviewer="translator-1")
     assert re.search(problem, "\n".join(str(p) for p in rejected.value.problems))
     assert _snapshot(catalog) == before
 
@@ -320,11 +320,11 @@ def test_csv_round_trip_and_a_bad_csv_is_rejected(catalog: Engine):
     assert lines[0] == "key,language,status,source,target,flags"
     fixed = "\n".join([lines[0], *[line.replace("अनुवादित पाठ", "कार्यालय कौशल") for line in lines[1:]]])
     with session_scope(catalog) as session:
-        assert import_units(session, fixed.encode(), "csv", "work.csv", "t1").edited == 8
+        assert import_units(session, fixed.encode(), "csv", "work.csv", reviewer="t1").edited == 8
     before = _snapshot(catalog)
     bad = fixed.replace("do_bulk_2|name", "do_bulk_2|keywords")
     with session_scope(catalog) as session, pytest.raises(IngestRejectedError) as rejected:
-        import_units(session, bad.encode(), "csv", "work.csv", "t1")
+        import_units(session, bad.encode(), "csv", "work.csv", reviewer="t1")
     assert str(rejected.value.problems[0]).startswith("work.csv:") and "do_bulk_2|keywords" in str(
         rejected.value.problems[0]
     )

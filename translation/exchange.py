@@ -116,7 +116,7 @@ def _export_csv(rows: list[TranslationUnitRow]) -> bytes:
 
 
 def import_units(
-    session: Session, data: bytes, fmt: UnitFormat, file: str, reviewer: str, glossary: Glossary | None = None
+    session: Session, data: bytes, fmt: UnitFormat, file: str, *, reviewer: str, glossary: Glossary | None = None
 ) -> ImportReport:
     """Apply translators' work: changed targets go to review, targets marked approved are approved.
     Nothing is written unless every unit of the file is valid."""

@@ -186,7 +186,9 @@ def translations_import(
         if chosen == "tmx":
             report = import_memory(session, file.read_bytes(), str(file))
         else:
-            report = import_units(session, file.read_bytes(), chosen, str(file), reviewer, catalog_glossary(session))
+            report = import_units(
+                session, file.read_bytes(), chosen, str(file), reviewer=reviewer, glossary=catalog_glossary(session)
+            )
     if as_json:
         print_json(report)
         return
