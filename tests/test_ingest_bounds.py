@@ -186,7 +186,9 @@ def client(small_kcm_engine: Engine, keys: Keys, tmp_path: Path) -> Iterator[Tes
         ("text/csv", b"id,title,lang\ndo_h,Hello,hi\n", 1, "unknown column 'lang'"),
     ],
 )
-def test_bulk_ingest_answers_422_naming_the_line(client: TestClient, media: str, body: bytes, line: int, reason: str):
+def test_bulk_ingest_answers_422_naming_the_line(
+    client: TestClient, media: str, body: bytes, line: int, *, reason: str
+):
     response = client.post("/v1/courses/bulk", content=body, headers={"Content-Type": media})
     assert response.status_code == 422, response.text
     (error,) = response.json()["errors"]
@@ -361,7 +363,7 @@ def catalog(small_kcm_engine: Engine, tmp_path: Path) -> Engine:
     return small_kcm_engine
 
 
-def ingest_only_typed_errors(engine: Engine, kind: str, path: Path, data: bytes, skip_invalid: bool) -> None:
+def ingest_only_typed_errors(engine: Engine, kind: str, path: Path, data: bytes, *, skip_invalid: bool) -> None:
     path.write_bytes(data)
     with contextlib.suppress(*TYPED):  # anything else fails the test
         ingest_file(engine, kind, path, skip_invalid=skip_invalid)  # type: ignore[arg-type]
@@ -372,30 +374,30 @@ def ingest_only_typed_errors(engine: Engine, kind: str, path: Path, data: bytes,
 @example(data=b'{"identifier": "do_f", "name": "n", "duration": "Infinity"}', skip_invalid=False)
 @example(data=DEEP.encode(), skip_invalid=False)
 def test_fuzz_course_json_lines(catalog: Engine, tmp_path: Path, data: bytes, skip_invalid: bool):
-    ingest_only_typed_errors(catalog, "courses", tmp_path / "fuzz.jsonl", data, skip_invalid)
+    ingest_only_typed_errors(catalog, "courses", tmp_path / "fuzz.jsonl", data, skip_invalid=skip_invalid)
 
 
 @FUZZ
 @given(data=csv_files(), skip_invalid=st.booleans())
 @example(data=f"identifier,name\nx,{BIG_CELL}\n".encode(), skip_invalid=False)
 def test_fuzz_course_csv(catalog: Engine, tmp_path: Path, data: bytes, skip_invalid: bool):
-    ingest_only_typed_errors(catalog, "courses", tmp_path / "fuzz.csv", data, skip_invalid)
+    ingest_only_typed_errors(catalog, "courses", tmp_path / "fuzz.csv", data, skip_invalid=skip_invalid)
 
 
 @FUZZ
 @given(data=jsonl_lines(ROLE_RECORD), skip_invalid=st.booleans())
 def test_fuzz_roles(catalog: Engine, tmp_path: Path, data: bytes, skip_invalid: bool):
-    ingest_only_typed_errors(catalog, "roles", tmp_path / "fuzz.jsonl", data, skip_invalid)
+    ingest_only_typed_errors(catalog, "roles", tmp_path / "fuzz.jsonl", data, skip_invalid=skip_invalid)
 
 
 @FUZZ
 @given(data=jsonl_lines(LEARNER_RECORD), skip_invalid=st.booleans())
 def test_fuzz_learners(catalog: Engine, tmp_path: Path, data: bytes, skip_invalid: bool):
-    ingest_only_typed_errors(catalog, "learners", tmp_path / "fuzz.jsonl", data, skip_invalid)
+    ingest_only_typed_errors(catalog, "learners", tmp_path / "fuzz.jsonl", data, skip_invalid=skip_invalid)
 
 
 @FUZZ
 @given(data=kcm_documents() | st.binary(max_size=60), skip_invalid=st.booleans())
 @example(data=DEEP.encode(), skip_invalid=False)
 def test_fuzz_competencies(catalog: Engine, tmp_path: Path, data: bytes, skip_invalid: bool):
-    ingest_only_typed_errors(catalog, "competencies", tmp_path / "fuzz.json", data, skip_invalid)
+    ingest_only_typed_errors(catalog, "competencies", tmp_path / "fuzz.json", data, skip_invalid=skip_invalid)

@@ -90,7 +90,7 @@ def test_a_deeply_nested_value_is_walked_without_recursion():
     ],
 )
 def test_nul_and_lone_surrogates_are_422_naming_the_field(
-    client: TestClient, keys: Keys, method: str, path: str, kwargs: dict, field: str
+    client: TestClient, keys: Keys, method: str, path: str, *, kwargs: dict, field: str
 ):
     kwargs = dict(kwargs)
     headers = keys.header("admin") | kwargs.pop("headers", {})

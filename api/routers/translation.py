@@ -204,6 +204,7 @@ def units(
     _key: Reviewer,
     language: LanguageCode | None = None,
     status: UnitStatus | None = None,
+    *,
     flag: Annotated[
         str | None, Query(min_length=1, max_length=64, description="A QA check id, e.g. placeholders")
     ] = None,
@@ -223,7 +224,7 @@ def unit(session: SessionDep, services: ServicesDep, _key: Reviewer, unit_id: Un
 
 
 @router.post("/units/{unit_id}/edit", summary="Replace the text; the unit goes (back) to review with fresh QA flags")
-def edit(session: SessionDep, services: ServicesDep, key: Reviewer, unit_id: UnitId, body: EditBody) -> UnitOut:
+def edit(session: SessionDep, services: ServicesDep, key: Reviewer, unit_id: UnitId, *, body: EditBody) -> UnitOut:
     return unit_out(edit_unit(session, unit_id, body.text, key.name, services.glossary()))
 
 
@@ -264,6 +265,7 @@ def export(
     _key: Reviewer,
     language: LanguageCode,
     format: Literal["xliff", "csv"] = "xliff",
+    *,
     status: Annotated[list[UnitStatus] | None, Query()] = None,
 ) -> Response:
     body = export_units(session, language.value, format, list(status) if status else None)
