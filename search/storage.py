@@ -78,7 +78,7 @@ def load_searcher(
         tokens=_tokens(indexes, path) if needs[TOKENS] else None,
     )
     facts = {identifier: CourseFacts(**values) for identifier, values in payload["facts"].items()}
-    return CourseSearcher(config, parts, payload["texts"], facts, payload.get("neighbours"))
+    return CourseSearcher(config, parts, payload["texts"], facts, neighbours=payload.get("neighbours"))
 
 
 def _vectors(indexes: dict[str, StoredIndex], name: str, path: Path) -> VectorIndex:

@@ -198,14 +198,14 @@ def test_review_actions_follow_the_status_rules(catalog: Engine):
         with pytest.raises(ValueError, match="empty"):
             edit_unit(session, queued, "  ", "ravi")
 
-        edited = edit_unit(session, queued, "दफ़्तर कौशल भाग 2", "ravi", glossary)
+        edited = edit_unit(session, queued, "दफ़्तर कौशल भाग 2", "ravi", glossary=glossary)
         assert edited.status == "in_review" and edited.text == "दफ़्तर कौशल भाग 2"
         assert [f["check"] for f in edited.flags] == ["glossary-missing"]  # checks run again on a person's text
         rejected = reject_unit(session, queued, "asha", note="use कार्यालय")
         assert (rejected.status, rejected.note) == ("rejected", "use कार्यालय")
         with pytest.raises(IllegalTransitionError):
             reject_unit(session, queued, "asha")
-        assert edit_unit(session, queued, "कार्यालय कौशल भाग 2", "ravi", glossary).flags == []
+        assert edit_unit(session, queued, "कार्यालय कौशल भाग 2", "ravi", glossary=glossary).flags == []
         approve_unit(session, queued, "asha")
         approve_unit(session, drafted, "asha")
         actions = [h.action for h in get_unit(session, queued).history]

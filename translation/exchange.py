@@ -140,7 +140,7 @@ def import_units(
         row = rows[unit.key]
         changed = bool(unit.target.strip()) and unit.target != _text(row)
         if changed:
-            edit_unit(session, row.id, unit.target, reviewer, glossary)
+            edit_unit(session, row.id, unit.target, reviewer, glossary=glossary)
             report.edited += 1
         if unit.approved and row.status != UnitStatus.APPROVED:
             approve_unit(session, row.id, reviewer)

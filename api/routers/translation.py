@@ -213,7 +213,7 @@ def units(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> UnitList:
     found = list_units(
-        session, language.value if language else None, status, flag, course_id, limit=limit, offset=offset
+        session, language.value if language else None, status, flag, course_id=course_id, limit=limit, offset=offset
     )
     return UnitList(items=[unit_out(u) for u in found], offset=offset, limit=limit)
 
@@ -225,7 +225,7 @@ def unit(session: SessionDep, services: ServicesDep, _key: Reviewer, unit_id: Un
 
 @router.post("/units/{unit_id}/edit", summary="Replace the text; the unit goes (back) to review with fresh QA flags")
 def edit(session: SessionDep, services: ServicesDep, key: Reviewer, unit_id: UnitId, *, body: EditBody) -> UnitOut:
-    return unit_out(edit_unit(session, unit_id, body.text, key.name, services.glossary()))
+    return unit_out(edit_unit(session, unit_id, body.text, key.name, glossary=services.glossary()))
 
 
 @router.post(
