@@ -41,6 +41,13 @@ class RetrievalConfig:
     neighbour_weight: float = 0.2
     neighbours: int = 3
     candidates: int = 100
+    # Results the reader can read (search/readable.py): courses in the query's language, the languages the
+    # reader reads or asked for, and English rank above the others, which only fill up to k.
+    readable_first: bool = True
+    # A non-English query's multilingual cosines centred on the mean of each course language (the encoder puts
+    # any text in the query's own language nearer than the same topic in English). Off with readable_first
+    # off is the behaviour before both (measured in docs/search.md).
+    centre_languages: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
