@@ -12,12 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers, move_problem_schemas
 from api.input_text import safe_text
-from api.limits import BodyLimit, InFlightLimit
+from api.limits import RequestGate
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import catalog, health, insights, keys, recommendations, review, search, translation
 from api.services import Services, load_services
 from api.settings import Settings
 from api.strict import single_valued_query
+from api.worker_header import WorkerHeader
 
 STATIC = Path(__file__).with_name("static")
 
@@ -39,9 +40,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         owned = services is None
         app.state.services = services or load_services(settings)
         app.state.services.watch(app.state.metrics)
+        app.state.services.catalog.start()  # load in the background, then follow the change feed
         try:
             yield
         finally:
+            app.state.services.catalog.close()
             if owned:
                 app.state.services.close()
 
@@ -74,9 +77,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(insights.router)
     app.include_router(insights.ui)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(BodyLimit, default=settings.service.max_body_bytes, bulk=settings.service.max_ingest_bytes)
-    app.add_middleware(InFlightLimit, limit=settings.service.max_in_flight)
+    limits = settings.service
+    app.add_middleware(
+        RequestGate,  # authenticate, then read the body under a deadline, then take an in-flight slot
+        max_in_flight=limits.max_in_flight,
+        max_body_bytes=limits.max_body_bytes,
+        large_bodies={"/v1/courses/bulk": limits.max_ingest_bytes},
+        body_timeout_seconds=limits.body_timeout_seconds,
+        body_min_bytes_per_second=limits.body_min_bytes_per_second,
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(WorkerHeader)
     return app
 
 
@@ -88,4 +99,4 @@ def _document_problems(app: FastAPI) -> None:
             app.openapi_schema = move_problem_schemas(generate())
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

@@ -12,9 +12,12 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.routes import matched_route
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -37,6 +40,17 @@ class Metrics:
             registry=self.registry,
         )
         self.index_size = Gauge("karmayogi_index_vectors", "Courses in the loaded search index", registry=self.registry)
+        self.catalog_sequence = Gauge(
+            "karmayogi_catalog_sequence", "The last change in the catalog's change feed", registry=self.registry
+        )
+        self.applied_sequence = Gauge(
+            "karmayogi_applied_sequence", "The last change this worker serves", registry=self.registry
+        )
+        self.behind_seconds = Gauge(
+            "karmayogi_catalog_behind_seconds",
+            "Age of the oldest change this worker does not serve yet",
+            registry=self.registry,
+        )
         self.job_units = Gauge(
             "karmayogi_translation_job_units",
             "Units of translation jobs by job and state",
@@ -56,7 +70,9 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Counts every HTTP request under its route template (`/v1/courses/{identifier}`), never the raw path."""
+    """Counts every HTTP request under its route template (`/v1/courses/{identifier}`), never the raw path, and its
+    method; every label comes from a closed set, so no client can add series: an unknown path is `other`, and so
+    is a method outside `METHODS` (`curl -X M0001 /healthz` counts as `other /healthz 405`)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -75,22 +91,11 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
 
+        matched = matched_route(scope)  # before the router runs: a mount changes the scope's path
+        route = matched.template if matched is not None else OTHER
+        method = scope["method"] if scope["method"] in METHODS else OTHER
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = _route_template(scope)
-            method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
-
-
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    if route is not None and hasattr(route, "path"):
-        return route.path
-    app = scope.get("app")
-    for candidate in getattr(getattr(app, "router", None), "routes", []):
-        match, _ = candidate.matches(scope)
-        if match == Match.FULL:
-            return getattr(candidate, "path", "other")
-    return "unmatched"

@@ -1,54 +1,85 @@
-"""The search index and the recommender that the routes share, loaded together from the stored catalog.
+"""The search index and the recommender that the routes share, kept current by following the change feed.
 
-Both come from `recommender.load_recommender`, the same factory the command line uses (the index is opened from
-KARMAYOGI_HOME, or built there when missing or stale), rebuilt
-in the background when the catalog changes (a bulk ingest, or the CLI), and swapped in whole, so that a
-request never sees an index from one state of the catalog and a recommender from another.
+A worker loads them once with `recommender.load_recommender` (the factory the command line uses too), then
+applies the feed's changes after the sequence it holds (`models.changes`), a batch at a time: each batch yields
+a new state (`recommender.refresh_recommender`: only the changed courses are read and encoded again) that is
+swapped in whole, so that a request never sees an index from one state of the catalog and a recommender from
+another, and the previous state serves until the next is ready. On SQLite the feed is polled; on PostgreSQL a
+`LISTEN` wakes the worker at once, and polling stays the fallback.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Engine
 
 from api.errors import NotReady
-from models import catalog_fingerprint, session_scope
+from models import changes_after, latest_sequence, session_scope
+from models.changes import NOTIFY_CHANNEL
 from recommender import Recommender, StoredRecommender, load_recommender
+from recommender.stored import refresh_recommender
 from search import CourseSearcher, RetrievalConfig
 
 log = logging.getLogger("karmayogi.api.recommender")
 Loaded = StoredRecommender
+POLL_SECONDS = 0.2  # how often the feed is read when nothing wakes the worker
+BATCH = 256  # feed rows applied per new state: a 2,000-course ingest reaches the service in steps
 
 
 class EmptyCatalogError(RuntimeError):
     pass
 
 
-class LiveCatalog:
-    """What the routes read: `recommender.load_recommender` over the stored catalog (with the course index under
-    `home` when `search` is configured), reloaded whole when the catalog changes."""
+@dataclass(frozen=True)
+class Freshness:
+    """How current the served state is: `/readyz` and `/metrics` report it."""
 
-    def __init__(self, engine: Engine, home: Path, search: RetrievalConfig | None) -> None:
+    loaded: bool
+    problem: str | None  # why nothing is loaded, or why the last step failed
+    applied_sequence: int  # the last change the served state includes
+    catalog_sequence: int  # the last change in the feed, when last read
+    behind_seconds: float  # age of the oldest change not yet served (0 when caught up)
+    courses: int
+
+
+class LiveCatalog:
+    """What the routes read. `start` loads it in the background and follows the feed; `get` returns the state
+    being served (loading it first if nothing was started)."""
+
+    def __init__(
+        self, engine: Engine, home: Path, search: RetrievalConfig | None, *, poll_seconds: float = POLL_SECONDS
+    ) -> None:
         self.engine = engine
         self.home = home
         self.search = search
+        self.poll_seconds = poll_seconds
         self._loaded: Loaded | None = None
-        self._lock = threading.Lock()  # one load at a time
-        self._starting = threading.Lock()  # guards starting the background thread; never held while loading
-        self._reloading: threading.Thread | None = None
-        self._problem: str | None = None  # why the last load failed
+        self._load_lock = threading.Lock()  # one load or apply at a time
+        self._problem: str | None = None
+        self._catalog_sequence = 0
+        self._oldest_pending: datetime | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
 
+    # --- what the routes read -----------------------------------------------------------------------------
     def get(self) -> Loaded:
-        """What is loaded (loading it now on first use); NotReady when there is nothing to load."""
+        """The state being served; NotReady when nothing could be loaded."""
         loaded = self._loaded
         if loaded is None:
-            with self._lock:
+            with self._load_lock:
                 if self._loaded is None:
                     self._try_load()
                 loaded = self._loaded
+            self.start()
         if loaded is None:
             raise NotReady(f"recommendations and search are not available: {self._problem}")
         return loaded
@@ -57,50 +88,122 @@ class LiveCatalog:
         return self.get().recommender
 
     def searcher(self) -> CourseSearcher:
-        searcher = self.get().searcher
-        if searcher is None:
+        return self.searcher_of(self.get())
+
+    @staticmethod
+    def searcher_of(loaded: Loaded) -> CourseSearcher:
+        if loaded.searcher is None:
             raise NotReady("search is switched off in this service (KARMAYOGI_SEMANTIC=false)")
-        return searcher
+        return loaded.searcher
 
     @property
     def size(self) -> int:
         return len(self._loaded.recommender.inputs.courses) if self._loaded else 0
 
-    def status(self) -> str:
-        """ "ok" when what is loaded matches the stored catalog; otherwise why not (and start a reload)."""
-        if self._loaded is None:
-            self.reload_in_background()
-            return self._problem or "loading"
-        with session_scope(self.engine) as session:
-            stored = catalog_fingerprint(session)
-        if stored == self._loaded.fingerprint:
-            return "ok"
-        self.reload_in_background()
-        return "stale: the catalog changed since the index was loaded; reloading"
+    def freshness(self) -> Freshness:
+        """Never touches the database: what the follower last saw."""
+        loaded = self._loaded
+        pending = self._oldest_pending
+        behind = (datetime.now(UTC) - pending).total_seconds() if pending is not None else 0.0
+        return Freshness(
+            loaded=loaded is not None,
+            problem=self._problem,
+            applied_sequence=loaded.sequence if loaded else 0,
+            catalog_sequence=max(self._catalog_sequence, loaded.sequence if loaded else 0),
+            behind_seconds=max(behind, 0.0),
+            courses=self.size,
+        )
 
-    def reload_in_background(self) -> None:
-        with self._starting:
-            if self._reloading is not None and self._reloading.is_alive():
+    # --- following the feed ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load (if not yet) and follow the feed in a background thread; idempotent."""
+        with self._thread_lock:
+            if self._thread is not None and self._thread.is_alive():
                 return
-            self._reloading = threading.Thread(target=self._reload, name="catalog-reload", daemon=True)
-            self._reloading.start()
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._follow, name="catalog-follower", daemon=True)
+            self._thread.start()
 
-    def _reload(self) -> None:
-        with self._lock:
-            self._try_load()
+    def wake(self) -> None:
+        """Read the feed now (a writer in this process just committed a change)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+
+    def apply_pending(self) -> bool:
+        """Apply one batch of the feed's changes after the served state; True when there may be more."""
+        with self._load_lock:
+            loaded = self._loaded
+            if loaded is None:
+                self._try_load()
+                return False
+            with session_scope(self.engine) as session:
+                self._catalog_sequence = latest_sequence(session)
+                if self._catalog_sequence <= loaded.sequence:
+                    self._oldest_pending = None
+                    return False
+                changes = changes_after(session, loaded.sequence, BATCH)
+            if not changes:
+                return False
+            self._oldest_pending = changes[0].recorded_at
+            started = time.perf_counter()
+            state = refresh_recommender(self.engine, loaded, changes)
+            state.recommender.coverage_.ensure_all()
+            self._loaded = state
+            self._problem = None
+            log.info(
+                "applied changes %d-%d (%d) in %.2f s",
+                changes[0].sequence,
+                changes[-1].sequence,
+                len(changes),
+                time.perf_counter() - started,
+            )
+            more = changes[-1].sequence < self._catalog_sequence
+            if not more:
+                self._oldest_pending = None
+            return more
+
+    def _follow(self) -> None:
+        listener = _Listener(self.engine) if self.engine.dialect.name == "postgresql" else None
+        try:
+            while not self._stop.is_set():
+                try:
+                    more = self.apply_pending()
+                except Exception as error:
+                    # What is served stays served; the next round tries again.
+                    log.exception("applying the catalog's changes failed; the previous state keeps serving")
+                    self._problem = f"applying changes failed ({type(error).__name__}); see the service log"
+                    more = False
+                    self._stop.wait(1.0)
+                if more:
+                    continue
+                if listener is not None:
+                    listener.wait(self.poll_seconds * 5, self._wake)
+                else:
+                    self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+        finally:
+            if listener is not None:
+                listener.close()
 
     def _try_load(self) -> None:
         try:
-            self._loaded = self._load()
+            loaded = load_recommender(self.engine, self.home, search=self.search)
+            self._loaded = self._ready(loaded)
+            self._catalog_sequence = loaded.sequence
             self._problem = None
         except EmptyCatalogError as error:
             self._problem = str(error)
         except Exception as error:
-            log.exception("loading the index and recommender failed; what was loaded before keeps serving")
+            log.exception("loading the index and recommender failed")
             self._problem = f"loading failed ({type(error).__name__}); see the service log"
 
-    def _load(self) -> Loaded:
-        loaded = load_recommender(self.engine, self.home, search=self.search)
+    def _ready(self, loaded: Loaded) -> Loaded:
         inputs = loaded.recommender.inputs
         if not inputs.courses:
             raise EmptyCatalogError("the catalog has no courses yet: ingest some")
@@ -111,3 +214,43 @@ class LiveCatalog:
         loaded.recommender.coverage_.ensure_all()
         log.info("loaded: %d courses, %d competencies", len(inputs.courses), len(inputs.competencies))
         return loaded
+
+
+class _Listener:
+    """PostgreSQL `LISTEN` on the feed's channel, on a connection of its own; when it cannot connect, waiting
+    is plain polling and it tries again at the next wait."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.connection: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def wait(self, seconds: float, wake: threading.Event) -> None:
+        connection = self._connected()
+        if connection is None:
+            wake.wait(seconds)
+            return
+        try:
+            # Short slices, so that a `wake` from this process is not kept waiting for a whole timeout.
+            deadline = time.monotonic() + seconds
+            while not wake.is_set() and time.monotonic() < deadline:
+                if any(True for _ in connection.notifies(timeout=0.1, stop_after=1)):
+                    return
+        except psycopg.Error:
+            log.warning("lost the PostgreSQL LISTEN connection; polling until it is back")
+            self.close()
+
+    def _connected(self) -> psycopg.Connection[tuple[object, ...]] | None:
+        if self.connection is None:
+            try:
+                self.connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+                self.connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            except psycopg.Error:
+                self.connection = None
+        return self.connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            finally:
+                self.connection = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.jobs import JobRunner
@@ -17,6 +19,8 @@ from models.tables import TranslationJobRow
 from search import RetrievalConfig, retrieval_config
 from translation import Engine as MTEngine
 from translation import Glossary, catalog_glossary, configured_engine
+
+log = logging.getLogger("karmayogi.api")
 
 
 @dataclass
@@ -47,31 +51,44 @@ class Services:
     def watch(self, metrics: Metrics) -> None:
         """Keep the gauges that describe loaded state current at each scrape."""
         metrics.on_scrape(self._job_progress)
-        metrics.on_scrape(lambda m: m.index_size.set(self.catalog.size))
-
-    def readiness(self) -> dict[str, str]:
-        """Checks beyond the database: "ok" or what is wrong, by component."""
-        return {"index": self.catalog.status()}
+        metrics.on_scrape(self._catalog_freshness)
 
     def close(self) -> None:
+        self.catalog.close()
         self.jobs.close()
         self.engine.dispose()
 
+    def _catalog_freshness(self, metrics: Metrics) -> None:
+        freshness = self.catalog.freshness()
+        metrics.index_size.set(freshness.courses)
+        metrics.catalog_sequence.set(freshness.catalog_sequence)
+        metrics.applied_sequence.set(freshness.applied_sequence)
+        metrics.behind_seconds.set(freshness.behind_seconds)
+
     def _job_progress(self, metrics: Metrics) -> None:
         metrics.job_units.clear()
+        try:
+            running = self._running_jobs()
+        except SQLAlchemyError as error:  # /metrics must answer while the database is down
+            log.warning("translation job gauges skipped: database unavailable (%s)", type(error).__name__)
+            return
+        for job_id, report in running:
+            units = int(report.get("units", 0))
+            pending = units - sum(
+                int(report.get(name, 0))
+                for name in ("already_done", "not_english", "from_memory", "machine_translated", "fuzzy", "queued")
+            )
+            metrics.job_units.labels(job_id, "total").set(units)
+            metrics.job_units.labels(job_id, "pending").set(max(pending, 0))
+
+    def _running_jobs(self) -> list[tuple[str, dict[str, int]]]:
         with session_scope(self.engine) as session:
-            for job_id, report in session.execute(
+            rows = session.execute(
                 TranslationJobRow.__table__.select()
                 .with_only_columns(TranslationJobRow.id, TranslationJobRow.report)
                 .where(TranslationJobRow.status == "running")
-            ):
-                units = int(report.get("units", 0))
-                pending = units - sum(
-                    int(report.get(name, 0))
-                    for name in ("already_done", "not_english", "from_memory", "machine_translated", "fuzzy", "queued")
-                )
-                metrics.job_units.labels(job_id, "total").set(units)
-                metrics.job_units.labels(job_id, "pending").set(max(pending, 0))
+            )
+            return [(str(job_id), dict(report)) for job_id, report in rows]
 
 
 def load_services(settings: Settings) -> Services:
@@ -86,7 +103,7 @@ def load_services(settings: Settings) -> Services:
         mt=configured_engine(settings.mt),
         search=retrieval_config(settings.search) if settings.service.semantic else None,
     )
-    # Encoding the catalog takes a while on CPU: load in the background; /readyz answers 503 until it is done
-    # and early requests wait for it.
-    services.catalog.reload_in_background()
+    # Encoding the catalog takes a while on CPU: load in the background, then follow the change feed; /readyz
+    # answers 503 until the first state is loaded and early requests wait for it.
+    services.catalog.start()
     return services

@@ -14,7 +14,9 @@ from models.catalog import (
     list_courses,
     list_roles,
     load_competency_model,
+    retire_course,
 )
+from models.changes import Change, ChangeKind, changes_after, latest_sequence, record_changes
 from models.db import SchemaNotReadyError, check_schema, make_engine, session_scope, upgrade
 from models.ingest import KINDS, IngestReport, ingest_file
 from models.languages import LANGUAGES, Language, UnknownLanguageError, get_language, normalise_language
@@ -40,6 +42,8 @@ __all__ = [
     "LEVEL_NAMES",
     "AttestedCompetency",
     "CatalogStats",
+    "Change",
+    "ChangeKind",
     "Competency",
     "CompetencyArea",
     "CompetencyModel",
@@ -61,6 +65,7 @@ __all__ = [
     "approved_languages",
     "catalog_fingerprint",
     "catalog_stats",
+    "changes_after",
     "check_schema",
     "get_competency",
     "get_course",
@@ -69,11 +74,14 @@ __all__ = [
     "get_role",
     "ingest_file",
     "iter_learners",
+    "latest_sequence",
     "list_courses",
     "list_roles",
     "load_competency_model",
     "make_engine",
     "normalise_language",
+    "record_changes",
+    "retire_course",
     "session_scope",
     "upgrade",
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from models.changes import record_changes
 from models.schemas import (
     AttestedCompetency,
     Competency,
@@ -22,6 +23,7 @@ from models.schemas import (
     ProficiencyLevel,
     RequiredCompetency,
     Role,
+    content_hash,
 )
 from models.statuses import UnitStatus
 from models.tables import (
@@ -71,8 +73,16 @@ def get_competency(session: Session, competency_id: str) -> Competency:
     return _competency(row)
 
 
-def list_courses(session: Session) -> list[Course]:
-    return [_course(r) for r in session.scalars(select(CourseRow).order_by(CourseRow.identifier))]
+def list_courses(
+    session: Session, *, retired: bool = False, identifiers: Collection[str] | None = None
+) -> list[Course]:
+    """Courses in identifier order: the active ones (with `retired`, all); with `identifiers`, only those."""
+    query = select(CourseRow).order_by(CourseRow.identifier)
+    if not retired:
+        query = query.where(CourseRow.status == "active")
+    if identifiers is not None:
+        query = query.where(CourseRow.identifier.in_(list(identifiers)))
+    return [_course(r) for r in session.scalars(query)]
 
 
 def get_course(session: Session, identifier: str) -> Course:
@@ -136,10 +146,10 @@ def approved_languages(session: Session, course_ids: Collection[str] | None = No
 def catalog_fingerprint(session: Session) -> str:
     """Changes whenever any course is added, removed or edited (used to detect a stale index)."""
     digest = hashlib.sha256()
-    for identifier, content_hash in session.execute(
+    for identifier, stored_hash in session.execute(
         select(CourseRow.identifier, CourseRow.content_hash).order_by(CourseRow.identifier)
     ):
-        digest.update(f"{identifier}\0{content_hash}\n".encode())
+        digest.update(f"{identifier}\0{stored_hash}\n".encode())
     return digest.hexdigest()
 
 
@@ -151,7 +161,8 @@ class CatalogStats:
     roles: int = 0
     departments: int = 0
     ministries: int = 0
-    courses: int = 0
+    courses: int = 0  # active ones: the figures below describe them
+    courses_retired: int = 0
     providers: int = 0
     learners: int = 0
     courses_by_language: dict[str, int] = field(default_factory=dict)
@@ -175,7 +186,9 @@ def catalog_stats(session: Session) -> CatalogStats:
     providers: set[str] = set()
     non_english = 0
     for course_languages, organisations, source_format in session.execute(
-        select(CourseRow.languages, CourseRow.organisations, CourseRow.source_format)
+        select(CourseRow.languages, CourseRow.organisations, CourseRow.source_format).where(
+            CourseRow.status == "active"
+        )
     ):
         languages.update(course_languages)
         formats[source_format] += 1
@@ -185,6 +198,8 @@ def catalog_stats(session: Session) -> CatalogStats:
         select(CompetencyAreaRow.name, func.count(func.distinct(CourseCompetencyRow.course_id)))
         .join(CompetencyRow, CompetencyRow.area_id == CompetencyAreaRow.id)
         .join(CourseCompetencyRow, CourseCompetencyRow.competency_id == CompetencyRow.id)
+        .join(CourseRow, CourseRow.identifier == CourseCompetencyRow.course_id)
+        .where(CourseRow.status == "active")
         .group_by(CompetencyAreaRow.name)
         .order_by(CompetencyAreaRow.name)
     ).all()
@@ -196,6 +211,7 @@ def catalog_stats(session: Session) -> CatalogStats:
         departments=len({department for department, _, _ in roles}),
         ministries=len({ministry or f"Government of {state}" for _, ministry, state in roles}),
         courses=sum(formats.values()),
+        courses_retired=session.scalar(select(func.count()).where(CourseRow.status == "retired")) or 0,
         providers=len(providers),
         learners=count(LearnerRow),
         courses_by_language=dict(languages.most_common()),
@@ -229,6 +245,7 @@ def _course(row: CourseRow) -> Course:
         rating=row.rating,
         rating_count=row.rating_count,
         source_format=row.source_format,  # type: ignore[arg-type]
+        status=row.status,  # type: ignore[arg-type]
         competencies=[
             CourseCompetency(competency_id=c.competency_id, level=c.level)
             for c in sorted(row.competencies, key=lambda c: c.competency_id)
@@ -268,3 +285,19 @@ def _learner(row: LearnerRow) -> Learner:
         ],
         interests=row.interests,
     )
+
+
+def retire_course(session: Session, identifier: str) -> bool:
+    """Withdraw a course from search and recommendations, keeping its row, history and translations; records
+    the change in the caller's transaction. False when it was already retired; NotFoundError when unknown."""
+    row = session.get(CourseRow, identifier)
+    if row is None:
+        raise NotFoundError("course", identifier)
+    if row.status == "retired":
+        return False
+    retired = _course(row).model_copy(update={"status": "retired"})
+    row.status = "retired"
+    row.content_hash = content_hash(retired)
+    session.flush()
+    record_changes(session, "course", [identifier])
+    return True

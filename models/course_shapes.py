@@ -64,6 +64,9 @@ class CompetencyIndex:
         raise InvalidRecordError(field_path, f"unknown competency {shown!r}")
 
 
+STATUSES = {"live": "active", "active": "active", "retired": "retired"}
+
+
 def detect_format(data: dict[str, Any], from_csv: bool) -> str:
     if from_csv:
         return "csv"
@@ -89,6 +92,9 @@ def normalise_course(data: dict[str, Any], index: CompetencyIndex, from_csv: boo
             course[name] = split_cell(course[name])
     if "duration_seconds" in course:
         course["duration_seconds"] = _seconds(course["duration_seconds"], source_key(data, "duration_seconds"))
+    if isinstance(data.get("status"), str):
+        # iGOT's content status: Live is served, Retired is withdrawn; other values fail validation by name.
+        course["status"] = STATUSES.get(data["status"].strip().casefold(), data["status"])
     if source_format == "igot_v6":
         course["competencies"] = _igot_competencies(data.get("competencies_v6"), "competencies_v6", index, v5=False)
     elif source_format == "igot_v5":

@@ -6,21 +6,22 @@ Re-ingesting a file changes nothing: each record's content hash is compared with
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from models.changes import lock_feed, record_changes
 from models.course_shapes import CSV_COLUMNS, CompetencyIndex, normalise_course, source_key
 from models.kcm_document import ParsedModel, read_competency_model
 from models.problems import IngestRejectedError, InvalidRecordError, Problem, problems_from_validation
 from models.records import RawRecord, iter_raw_records
-from models.schemas import Course, Learner, Role
+from models.schemas import Course, Learner, Role, content_hash
 from models.tables import (
     CompetencyAreaRow,
     CompetencyLevelRow,
@@ -41,6 +42,7 @@ from models.tables import (
 Kind = Literal["competencies", "roles", "courses", "learners"]
 KINDS: tuple[Kind, ...] = ("competencies", "roles", "courses", "learners")
 CHUNK = 1000
+WRITE_ATTEMPTS = 3  # a write that collides with a concurrent identical ingest is tried again
 Progress = Callable[[int], None]
 
 
@@ -103,19 +105,23 @@ def ingest_file(
     if problems and not skip_invalid:
         raise IngestRejectedError(problems)
 
-    report = IngestReport(kind, path.name, skipped=problems)
-    writer = _WRITERS[kind]
-    good = (record for line, record, _ in _validated(kind, path, references) if line not in bad_lines and record)
-    with engine.begin() as connection:
-        for chunk in _chunks(good, CHUNK):
-            writer(connection, chunk, report)
-            if progress:
-                progress(len(chunk))
-    return report
-
-
-def content_hash(record: BaseModel) -> str:
-    return hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        report = IngestReport(kind, path.name, skipped=problems)
+        good = (record for line, record, _ in _validated(kind, path, references) if line not in bad_lines and record)
+        try:
+            with engine.begin() as connection:
+                lock_feed(connection)
+                for chunk in _chunks(good, CHUNK):
+                    _WRITERS[kind](connection, chunk, report)
+                    if progress:
+                        progress(len(chunk))
+            return report
+        except IntegrityError:
+            # A concurrent ingest inserted the same new records first (SQLite reads before it takes its write
+            # lock): nothing of this attempt was written; the next one finds those rows and updates or keeps them.
+            if attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 # --- validation -----------------------------------------------------------------------------------------
@@ -208,8 +214,11 @@ def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 _Record = tuple[str, dict[str, Any], dict[Table, list[dict[str, Any]]]]
 
 
-def _upsert(connection: Connection, parent: Table, key: str, records: list[_Record], *, report: IngestReport) -> None:
-    """Insert new parents, update changed ones (replacing their child rows), leave equal ones alone."""
+def _upsert(
+    connection: Connection, parent: Table, key: str, records: list[_Record], *, report: IngestReport
+) -> list[str]:
+    """Insert new parents, update changed ones (replacing their child rows), leave equal ones alone; returns the
+    identifiers written."""
     ids = [record_id for record_id, _, _ in records]
     stored = dict(connection.execute(select(parent.c[key], parent.c.content_hash).where(parent.c[key].in_(ids))).all())
     new = [r for r in records if r[0] not in stored]
@@ -231,6 +240,7 @@ def _upsert(connection: Connection, parent: Table, key: str, records: list[_Reco
         rows = [row for _, _, children in new + changed for row in children[child]]
         if rows:
             connection.execute(insert(child), rows)
+    return [record_id for record_id, _, _ in new + changed]
 
 
 def _write_roles(connection: Connection, roles: list[Role], report: IngestReport) -> None:
@@ -242,7 +252,8 @@ def _write_roles(connection: Connection, roles: list[Role], report: IngestReport
             for c in role.competencies
         ]
         records.append((role.id, values, {table_of(RoleCompetencyRow): children}))
-    _upsert(connection, table_of(RoleRow), "id", records, report=report)
+    if _upsert(connection, table_of(RoleRow), "id", records, report=report):
+        record_changes(connection, "catalog")
 
 
 def _write_courses(connection: Connection, courses: list[Course], report: IngestReport) -> None:
@@ -254,7 +265,7 @@ def _write_courses(connection: Connection, courses: list[Course], report: Ingest
             for c in course.competencies
         ]
         records.append((course.identifier, values, {table_of(CourseCompetencyRow): children}))
-    _upsert(connection, table_of(CourseRow), "identifier", records, report=report)
+    record_changes(connection, "course", _upsert(connection, table_of(CourseRow), "identifier", records, report=report))
 
 
 def _write_learners(connection: Connection, learners: list[Learner], report: IngestReport) -> None:
@@ -279,7 +290,8 @@ def _write_learners(connection: Connection, learners: list[Learner], report: Ing
             table_of(LearnerCompetencyRow): levels,
         }
         records.append((learner.id, values, children))
-    _upsert(connection, table_of(LearnerRow), "id", records, report=report)
+    if _upsert(connection, table_of(LearnerRow), "id", records, report=report):
+        record_changes(connection, "learners")  # departments' popularity is part of what the recommender holds
 
 
 _WRITERS: dict[str, Callable[[Connection, list[Any], IngestReport], None]] = {
@@ -295,7 +307,10 @@ def _ingest_competency_model(engine: Engine, path: Path, skip_invalid: bool) -> 
         raise IngestRejectedError(parsed.problems)
     report = IngestReport("competencies", path.name, skipped=parsed.problems)
     with engine.begin() as connection:
+        lock_feed(connection)
         _write_competency_model(connection, parsed, report)
+        if report.written:
+            record_changes(connection, "catalog")  # competency names are part of every course's indexed text
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -106,6 +107,9 @@ class CourseCompetency(Record):
 SourceFormat = Literal["igot_v6", "igot_v5", "plain", "csv"]
 
 
+CourseStatus = Literal["active", "retired"]
+
+
 class Course(Record):
     identifier: Identifier
     name: NonEmptyText
@@ -119,6 +123,9 @@ class Course(Record):
     rating_count: Count = 0
     competencies: list[CourseCompetency] = []
     source_format: SourceFormat = "plain"
+    status: CourseStatus = Field(
+        default="active", description="`retired`: out of search and recommendations, its history and translations kept"
+    )
 
     @field_validator("languages")
     @classmethod
@@ -166,3 +173,11 @@ def _reject_repeats(ids: list[str], field: str) -> None:
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise ValueError(f"{field} lists {', '.join(repeated)} more than once")
+
+
+def content_hash(record: BaseModel) -> str:
+    """What ingest compares to tell a changed record from an unchanged one."""
+    # An active course hashes without its status, as every course did before retirement existed: the hashes
+    # (and so the catalog fingerprint and the stored index) of existing catalogs stay valid.
+    unchanged = {"status"} if isinstance(record, Course) and record.status == "active" else None
+    return hashlib.sha256(record.model_dump_json(exclude=unchanged).encode("utf-8")).hexdigest()

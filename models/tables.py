@@ -108,6 +108,7 @@ class RoleCompetencyRow(Base):
 
 class CourseRow(Base):
     __tablename__ = "courses"
+    __table_args__ = (CheckConstraint("status IN ('active', 'retired')", name="ck_courses_status"),)
 
     identifier: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
@@ -120,6 +121,8 @@ class CourseRow(Base):
     rating: Mapped[float | None] = mapped_column(Float)
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
     source_format: Mapped[str] = mapped_column(String(16), default="plain")
+    # A retired course leaves search and recommendations and keeps its row, history and translations.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     content_hash: Mapped[str] = mapped_column(String(64))
     competencies: Mapped[list[CourseCompetencyRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
@@ -285,3 +288,19 @@ class ReviewSessionRow(Base):
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CatalogChangeRow(Base):
+    """The ordered change feed: every writer of what serving processes hold (courses, the KCM, roles, learners'
+    popularity, approved translations) adds a row in the same transaction as its change; `sequence` orders
+    them. Serving processes apply the rows after their last applied sequence (api/recommending.py)."""
+
+    __tablename__ = "catalog_changes"
+    __table_args__ = (
+        CheckConstraint("kind IN ('course', 'translation', 'catalog', 'learners')", name="ck_catalog_changes_kind"),
+    )
+
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    course_id: Mapped[str | None] = mapped_column(String(128))  # None: not about one course
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))

@@ -11,13 +11,22 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from embeddings import EmbeddingCache, IndexManifest, IndexMismatchError, IndexNotFoundError, load_encoder
+from embeddings import (
+    EmbeddingCache,
+    IndexCorruptError,
+    IndexManifest,
+    IndexMismatchError,
+    IndexNotFoundError,
+    load_encoder,
+    read_manifest,
+)
 from embeddings.index import IndexKind
 from models import catalog_fingerprint, list_courses, load_competency_model, session_scope
 from search.building import EncoderLoader, build_searcher
 from search.config import RetrievalConfig
 from search.searcher import CourseSearcher, Progress
 from search.storage import load_searcher, save_searcher
+from search.updates import updated_searcher
 
 log = logging.getLogger("karmayogi.search")
 
@@ -89,14 +98,32 @@ def open_or_build_searcher(
     config: RetrievalConfig = RetrievalConfig(),
     notify: Callable[[str], None] | None = None,
 ) -> CourseSearcher:
-    """The stored index, built first when it is missing or was built from another state of the catalog or with
-    other encoders (the embedding cache makes a rebuild encode only what changed). `notify` hears why."""
+    """The stored index, brought up to date when the catalog changed since it was saved (only the courses
+    whose text or facts differ are encoded again, and the result is saved), or built first when it is missing,
+    damaged or made with other encoders (the embedding cache spares unchanged texts). `notify` hears why."""
+    path = index_path(home)
+    with session_scope(engine) as session:
+        fingerprint = catalog_fingerprint(session)
+        courses = list_courses(session)
+        names = {competency.id: competency.name for competency in load_competency_model(session).competencies}
     try:
-        return open_course_searcher(engine, home, config)
-    except (IndexNotFoundError, IndexMismatchError) as why:
-        message = f"building the course index: {why}"
-        log.info(message)
-        if notify is not None:
-            notify(message)
+        searcher = load_searcher(path, config)  # the encoders are checked here, the catalog below
+        saved_from = read_manifest(path).catalog_fingerprint
+    except (IndexNotFoundError, IndexMismatchError, IndexCorruptError) as why:
+        _tell(notify, f"building the course index: {why}")
         build_course_index(engine, home, config)
         return open_course_searcher(engine, home, config)
+    if saved_from == fingerprint:
+        return searcher
+    current = {course.identifier for course in courses}
+    removed = [identifier for identifier in searcher.texts if identifier not in current]
+    updated = updated_searcher(searcher, courses, removed, names)
+    _tell(notify, f"updating the course index: {len(courses)} courses, {len(removed)} removed since it was saved")
+    save_searcher(updated, path, fingerprint)
+    return updated
+
+
+def _tell(notify: Callable[[str], None] | None, message: str) -> None:
+    log.info(message)
+    if notify is not None:
+        notify(message)

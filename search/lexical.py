@@ -37,12 +37,14 @@ class LexicalIndex:
         self.identifiers = sorted(texts)
         self.columns = {identifier: n for n, identifier in enumerate(self.identifiers)}
         self.bm25 = bm25s.BM25()
-        # A passage without a single token still needs a document, or its column would shift the others.
-        self.bm25.index([tokenize(texts[i]) or ["\0"] for i in self.identifiers], show_progress=False)
+        if self.identifiers:  # bm25s cannot index nothing (the last course of a catalog was removed)
+            # A passage without a single token still needs a document, or its column would shift the others.
+            self.bm25.index([tokenize(texts[i]) or ["\0"] for i in self.identifiers], show_progress=False)
 
     def query_tokens(self, query: str) -> list[str]:
         """The query's tokens that occur in the indexed passages (bm25s refuses unknown ones)."""
-        return [token for token in tokenize(query) if token in self.bm25.vocab_dict]
+        known = getattr(self.bm25, "vocab_dict", None) or {}
+        return [token for token in tokenize(query) if token in known]
 
     def scores(self, queries: Sequence[str], columns: np.ndarray) -> np.ndarray:
         """(queries, len(columns)) BM25 scores of the courses at `columns`; 0 for a query without known words."""

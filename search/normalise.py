@@ -10,12 +10,20 @@ import numpy as np
 Ranking = Sequence[tuple[str, float]]
 
 
+# Below this deviation a row counts as constant. Scores arrive as float32 (about 7 significant digits): a row
+# of equal cosines computed along different paths differs by ~1e-8, and dividing by that spread would blow
+# rounding noise up into a full-weight signal.
+CONSTANT_BELOW = 1e-6
+
+
 def standardised(scores: np.ndarray) -> np.ndarray:
     """Mean 0 and deviation 1 along the last axis (a constant row stays 0): makes signals of different scales
     addable."""
     scores = np.asarray(scores, dtype=np.float64)
     spread = scores.std(axis=-1, keepdims=True)
-    result: np.ndarray = (scores - scores.mean(axis=-1, keepdims=True)) / np.where(spread > 1e-12, spread, 1.0)
+    centred = scores - scores.mean(axis=-1, keepdims=True)
+    constant = spread <= CONSTANT_BELOW
+    result: np.ndarray = np.where(constant, 0.0, centred / np.where(constant, 1.0, spread))
     return result
 
 

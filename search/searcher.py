@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -16,15 +17,24 @@ from models import Course
 from search.config import STORED_NEIGHBOURS, CourseFacts, Method, RetrievalConfig, SearchFilters
 from search.fusion import reciprocal_rank_fusion
 from search.hybrid import PoolLayout, nearest_courses, neighbour_means, neighbour_table
-from search.language import is_english
+from search.language import detect_language, is_english
 from search.lexical import LexicalIndex
 from search.normalise import standardised, standardised_known
 from search.passages import course_text, multilingual_passage
+from search.readable import (
+    multilingual_ranking,
+    readable_candidates,
+    readable_first,
+    readable_masks,
+    readable_ranking,
+    reader_languages,
+)
 from search.sentences import SentenceIndex
 
 Progress = Callable[[int], None]
 Ranking = list[tuple[str, float]]
 _SLICE = 64  # courses whose sentences (or tokens) are encoded together
+_REMEMBERED_TEXTS = 20_000  # query vectors kept for `match_texts` (the KCM asks about 750 texts)
 # The hybrid's products are small (queries × pool). Left to OpenBLAS's own threads they spin against the encoder's
 # torch threads on the same cores: measured on 2 cores, a MiniLM query encoding took 12 ms alone and about 50 ms
 # right after a numpy product. One BLAS thread during a search removes that (a shared setting: a concurrent
@@ -60,7 +70,9 @@ class CourseSearcher:
         parts: SearchParts,
         texts: Mapping[str, str] | None = None,
         facts: Mapping[str, CourseFacts] | None = None,
+        *,
         neighbours: Mapping[str, Sequence[str]] | None = None,
+        query_vectors: dict[str, np.ndarray] | None = None,
     ) -> None:
         self.config = config
         self.parts = parts
@@ -70,6 +82,9 @@ class CourseSearcher:
         self._neighbours = {i: list(n) for i, n in neighbours.items()} if neighbours is not None else None
         self._lexical: LexicalIndex | None = None
         self._full_layout: PoolLayout | None = None
+        # English query vectors of the texts `match_texts` has seen (the recommender asks the same competency
+        # texts after every catalog change), shared with the searcher's updated copies (search.updates).
+        self.query_vectors = query_vectors if query_vectors is not None else {}
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -85,9 +100,11 @@ class CourseSearcher:
         k: int = 10,
         filters: SearchFilters | None = None,
         language: str | None = None,
+        *,
         method: Method | None = None,
+        reads: Collection[str] = (),
     ) -> Ranking:
-        return self.search_many([query], k, filters, [language], method)[0]
+        return self.search_many([query], k, filters, [language], method=method, reads=reads)[0]
 
     def search_many(
         self,
@@ -95,35 +112,78 @@ class CourseSearcher:
         k: int = 10,
         filters: SearchFilters | None = None,
         languages: Sequence[str | None] | None = None,
+        *,
         method: Method | None = None,
+        reads: Collection[str] = (),
     ) -> list[Ranking]:
-        """Many queries at once (encoded in batches). `languages[i]` overrides detection for query i."""
+        """Many queries at once (encoded in batches). `languages[i]` overrides detection for query i. Courses in
+        a language the reader can read (the query's, `reads`, the filter's and English) come first
+        (`readable_first`, search/readable.py)."""
         method = method or self.config.method
         allowed = self.allowed(filters)
         given = list(languages) if languages is not None else [None] * len(queries)
-        english = [
-            not self.multilingual or is_english(query, language) for query, language in zip(queries, given, strict=True)
-        ]
+        codes = [language or detect_language(query) for query, language in zip(queries, given, strict=True)]
+        english = [not self.multilingual or is_english(query, code) for query, code in zip(queries, codes, strict=True)]
+        asked = filters.languages if filters is not None else frozenset()
+        readers = [reader_languages(code, reads, asked) for code in codes]
         results: list[Ranking] = [[] for _ in queries]
         for wanted in (True, False):
             chosen = [i for i, route in enumerate(english) if route is wanted]
             if not chosen:
                 continue
-            some = [queries[i] for i in chosen]
-            rankings = self._search_english(some, k, allowed, method) if wanted else self.dense(some, k, allowed, True)
+            some, their_readers = [queries[i] for i in chosen], [readers[i] for i in chosen]
+            if not wanted:
+                rankings = self._search_multilingual(some, k, allowed, their_readers)
+            else:
+                chosen_readers = their_readers if self.config.readable_first else None
+                rankings = self._search_english(some, k, allowed, method, readers=chosen_readers)
             for i, ranking in zip(chosen, rankings, strict=True):
                 results[i] = ranking
         return results
 
-    def _search_english(
-        self, queries: Sequence[str], k: int, allowed: Collection[str] | None, method: Method
+    def _search_multilingual(
+        self, queries: Sequence[str], k: int, allowed: Collection[str] | None, readers: Sequence[frozenset[str]]
     ) -> list[Ranking]:
+        """A non-English query: the multilingual index alone, over every course with each course language's
+        offset removed (`centre_languages`), readable courses first (`readable_first`): search/readable.py."""
+        config = self.config
+        if not (config.readable_first or config.centre_languages):
+            return self.dense(queries, k, allowed, multilingual=True)
+        layout = self._layout(None)
+        if layout.multilingual_rows is None:
+            raise LookupError("this searcher has no multilingual index")
+        vectors = self.embed_multilingual(queries)
+        chosen = readers if config.readable_first else None
+        return multilingual_ranking(
+            self._multilingual_index(),
+            layout.pool,
+            layout.multilingual_rows,
+            self.facts,
+            vectors=vectors,
+            k=k,
+            allowed=allowed,
+            readers=chosen,
+            centre=config.centre_languages,
+        )
+
+    def _search_english(
+        self,
+        queries: Sequence[str],
+        k: int,
+        allowed: Collection[str] | None,
+        method: Method,
+        *,
+        readers: Sequence[frozenset[str]] | None = None,
+    ) -> list[Ranking]:
+        if method == "hybrid":
+            return self.hybrid(queries, k, allowed, readers)
+        if readers is not None:  # asked again among the readable courses when a ranking holds another language
+            run = partial(self._search_english, method=method)
+            return readable_first(run, queries, k, allowed, readers=readers, facts=self.facts)
         if method == "dense":
             return self.dense(queries, k, allowed)
         if method == "bm25":
             return [self.lexical(query, k, allowed) for query in queries]
-        if method == "hybrid":
-            return self.hybrid(queries, k, allowed)
         # rrf: the rank lists of the passage encoders and BM25, fused by rank alone.
         depth = max(k, self.config.candidates)
         rankings = [self.dense(queries, depth, allowed), [self.lexical(query, depth, allowed) for query in queries]]
@@ -131,15 +191,27 @@ class CourseSearcher:
             rankings.append(self.dense(queries, depth, allowed, multilingual=True))
         return [reciprocal_rank_fusion([ranking[i] for ranking in rankings])[:k] for i in range(len(queries))]
 
-    def hybrid(self, queries: Sequence[str], k: int, allowed: Collection[str] | None = None) -> list[Ranking]:
+    def hybrid(
+        self,
+        queries: Sequence[str],
+        k: int,
+        allowed: Collection[str] | None = None,
+        readers: Sequence[frozenset[str]] | None = None,
+    ) -> list[Ranking]:
         """The default for English queries. Every allowed course gets each signal's exact score: passage cosine
         (weight 1), BM25, the multilingual passage cosine and the best sentence's cosine; each is standardised
         over the allowed courses and the weighted sum ranks them. Late interaction then reranks the best
         `candidates`: both scores standardised over the candidates, MaxSim weighted by `token_weight`."""
         with _BLAS.limit(limits=1, user_api="blas"):
-            return self._hybrid(queries, k, allowed)
+            return self._hybrid(queries, k, allowed, readers)
 
-    def _hybrid(self, queries: Sequence[str], k: int, allowed: Collection[str] | None) -> list[Ranking]:
+    def _hybrid(
+        self,
+        queries: Sequence[str],
+        k: int,
+        allowed: Collection[str] | None,
+        readers: Sequence[frozenset[str]] | None = None,
+    ) -> list[Ranking]:
         layout = self._layout(allowed)
         pool = layout.pool
         if not pool or k <= 0 or not queries:
@@ -166,14 +238,22 @@ class CourseSearcher:
         if config.neighbour_weight > 0 and config.neighbours > 0:
             fused = fused + config.neighbour_weight * neighbour_means(fused, layout.neighbours[:, : config.neighbours])
         depth = min(max(k, config.candidates), len(pool))
+        # Readable courses first (search/readable.py): the best `depth` of them are the rerank's candidates.
+        masks = readable_masks(pool, self.facts, readers) if readers is not None else None
         results = []
         for row, scores in enumerate(fused):
-            top = np.argpartition(-scores, depth - 1)[:depth]
+            if masks is None:
+                top = np.argpartition(-scores, depth - 1)[:depth]
+            else:
+                top = readable_candidates(scores, masks[row], depth, k)
             final = scores[top]
             if query_tokens is not None and parts.tokens is not None:
                 maxsim = parts.tokens.maxsim(query_tokens[row], [pool[j] for j in top])
                 # A candidate without token vectors (a Hindi-only course under an English encoder) stays neutral.
                 final = standardised(final) + config.token_weight * standardised_known(maxsim)
+            if masks is not None:
+                results.append(readable_ranking(pool, top, final, masks[row], k=k))
+                continue
             order = np.lexsort((top, -final))[:k]
             results.append([(pool[top[j]], float(final[j])) for j in order])
         return results
@@ -243,7 +323,22 @@ class CourseSearcher:
     def match_texts(self, texts: list[str], k: int, filters: SearchFilters | None = None) -> list[Ranking]:
         """Courses nearest to each long text, such as a competency description, by cosine similarity (dense
         only: BM25 would reward a description's frequent words). This is the recommender's `CourseMatcher`."""
-        return self.dense(texts, k, self.allowed(filters))
+        vectors = self._remembered_vectors(texts)
+        return self.parts.passages.search(vectors, k, self.allowed(filters))
+
+    def _remembered_vectors(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(text for text in texts if text not in self.query_vectors))
+        if len(self.query_vectors) + len(missing) > _REMEMBERED_TEXTS:
+            self.query_vectors.clear()  # rare (texts beyond the KCM's): start over rather than track use
+            missing = list(dict.fromkeys(texts))
+        if missing:
+            self.query_vectors.update(zip(missing, self.embed(missing), strict=True))
+        return np.stack([self.query_vectors[text] for text in texts]) if texts else self.embed([])
+
+    def warm(self) -> None:
+        """Build what the first search would otherwise build: BM25, the nearest courses and the pool layout."""
+        self.lexical_index()
+        self._layout(None)
 
     def allowed(self, filters: SearchFilters | None) -> set[str] | None:
         if filters is None or filters.is_empty():

@@ -34,6 +34,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/search"): READERS,
     ("GET", "/v1/courses/{identifier}/similar"): READERS,
     ("POST", "/v1/courses/bulk"): {"content", "admin"},
+    ("DELETE", "/v1/courses/{identifier}"): {"content", "admin"},
     ("GET", "/v1/keys"): {"admin"},
     ("POST", "/v1/keys"): {"admin"},
     ("DELETE", "/v1/keys/{key_id}"): {"admin"},

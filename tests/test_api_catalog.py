@@ -239,7 +239,10 @@ def test_readiness_says_what_is_missing_then_ready_once_the_recommender_is_loade
     )
     while (ready := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert ready.json() == {"ready": True, "checks": {"database": "ok", "index": "ok"}}
+    body = ready.json()
+    assert body["ready"] is True and body["checks"] == {"database": "ok", "index": "ok"}
+    catalog = body["catalog"]
+    assert catalog["courses"] == 1 and catalog["applied_sequence"] == catalog["catalog_sequence"]
 
 
 def test_metrics_count_requests_by_route_template(loaded: TestClient, keys: Keys):

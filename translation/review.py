@@ -11,8 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from models.changes import record_changes
 from models.problems import InvalidInputError
 from models.statuses import UnitStatus
 from models.tables import TranslationHistoryRow, TranslationUnitRow
@@ -115,8 +116,15 @@ def view(row: TranslationUnitRow, with_history: bool = True) -> UnitView:
     )
 
 
+# Actions after which a unit may have become, or stopped being, approved: the serving processes are told.
+_APPROVAL_MAY_CHANGE = frozenset({"edited", "approved", "rejected", "source_changed"})
+
+
 def record(row: TranslationUnitRow, action: str, actor: str | None = None, note: str | None = None) -> None:
-    """Append the unit's present state to its history."""
+    """Append the unit's present state to its history (and to the change feed where approval may change)."""
+    session = object_session(row)
+    if action in _APPROVAL_MAY_CHANGE and session is not None:
+        record_changes(session, "translation", [row.course_id])
     row.updated_at = datetime.now(UTC)
     row.history.append(
         TranslationHistoryRow(
@@ -135,6 +143,7 @@ def list_units(
     language: str | None = None,
     status: UnitStatus | str | None = None,
     flag: str | None = None,
+    *,
     course_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
@@ -184,7 +193,9 @@ def _allow(row: TranslationUnitRow, action: Action) -> None:
         raise IllegalTransitionError(row.id, row.status, action, sorted({TARGET[a] for a in allowed}))
 
 
-def edit_unit(session: Session, unit_id: int, text: str, reviewer: str, glossary: Glossary | None = None) -> UnitView:
+def edit_unit(
+    session: Session, unit_id: int, text: str, reviewer: str, *, glossary: Glossary | None = None
+) -> UnitView:
     """A person's text for the unit; it goes (back) to review and gets fresh QA flags."""
     if not text.strip():
         raise InvalidInputError("the edited text is empty")

@@ -22,13 +22,14 @@ from models import (
     get_role,
     ingest_file,
     load_competency_model,
+    retire_course,
     session_scope,
     upgrade,
 )
 from models.text_policy import printable
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-courses_app = typer.Typer(help="Look at courses.", no_args_is_help=True)
+courses_app = typer.Typer(help="Look at courses, or retire one.", no_args_is_help=True)
 roles_app = typer.Typer(help="Look at roles and their competency profiles.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -109,6 +110,7 @@ def stats(as_json: JsonOption = False) -> None:
         ("departments", numbers.departments),
         ("ministries / state governments", numbers.ministries),
         ("courses", numbers.courses),
+        ("  retired (not counted above)", numbers.courses_retired),
         ("  in an Indian language", f"{numbers.courses_non_english} ({numbers.non_english_share:.0%})"),
         ("providers", numbers.providers),
         ("learners", numbers.learners),
@@ -142,6 +144,16 @@ def courses_show(identifier: str, as_json: JsonOption = False) -> None:
     for competency in course.competencies:
         level = LEVEL_NAMES.get(competency.level or 0, "level not stated")
         console.print(f"  • {names.get(competency.competency_id, competency.competency_id)} — {level}")
+
+
+@courses_app.command("retire")
+@reports_errors
+def courses_retire(identifier: str) -> None:
+    """Take a course out of search and recommendations (a running service follows within about a second); its
+    record, history and translations stay. Ingest it again with status active to bring it back."""
+    with session_scope(engine()) as session:
+        changed = retire_course(session, identifier)
+    console.print(f"{identifier}: {'retired' if changed else 'already retired'}", highlight=False)
 
 
 @roles_app.command("show")

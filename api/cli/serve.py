@@ -34,6 +34,9 @@ def serve(
         http=HTTP_PROTOCOL,  # TCP_NODELAY on every connection: see api/http_protocol.py
         proxy_headers=True,
         server_header=False,
+        # uvicorn kills a worker that misses a 5 s health ping; loading the models and catalog (and applying a large
+        # ingest) keeps the GIL busy long enough to miss it, and the worker was restarted in a loop.
+        timeout_worker_healthcheck=60,
         log_level="info",
         log_config=log_config(),  # control characters in logged requests are escaped: see api/log_policy.py
     )

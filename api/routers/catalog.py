@@ -6,13 +6,15 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import FieldProblem, InvalidInput, UnsupportedMediaType, problem_responses
+from api.localize import LocalizedCourse, ReaderLanguage, displays
 from api.schemas import IngestResult, Page
 from api.settings import MAX_PAGE_SIZE
 from api.vocab import LanguageCode
@@ -25,6 +27,7 @@ from models import (
     get_role,
     ingest_file,
     load_competency_model,
+    retire_course,
 )
 from models.tables import CourseCompetencyRow, CourseRow, RoleCompetencyRow, RoleRow
 
@@ -70,9 +73,11 @@ def list_courses(
     category: Annotated[
         str | None, Query(min_length=1, max_length=64, description="primaryCategory, e.g. Course")
     ] = None,
+    *,
+    lang: ReaderLanguage = None,
     offset: Offset = 0,
     limit: Limit = 20,
-) -> Page[Course]:
+) -> Page[LocalizedCourse]:
     query = select(CourseRow)
     if language is not None:
         # Languages are stored as a JSON list of normalised codes; the quoted code matches one element.
@@ -84,12 +89,13 @@ def list_courses(
         query = query.where(CourseRow.primary_category == category)
     rows, total = _page(session, query.order_by(CourseRow.identifier), offset, limit)
     # The rows are in the session now, so get_course converts them without another query.
-    return Page(items=[get_course(session, row.identifier) for row in rows], total=total, offset=offset, limit=limit)
+    courses = [get_course(session, row.identifier) for row in rows]
+    return Page(items=_localized(session, courses, lang), total=total, offset=offset, limit=limit)
 
 
 @router.get("/courses/{identifier}", summary="Get a course", responses=problem_responses(404))
-def get_one_course(session: SessionDep, identifier: str) -> Course:
-    return get_course(session, identifier)
+def get_one_course(session: SessionDep, identifier: str, lang: ReaderLanguage = None) -> LocalizedCourse:
+    return _localized(session, [get_course(session, identifier)], lang)[0]
 
 
 @writes.post(
@@ -122,7 +128,7 @@ def ingest_courses(
         path.write_bytes(request_body)
         report = ingest_file(services.engine, "courses", path, skip_invalid=skip_invalid)
     if report.written:
-        services.catalog.reload_in_background()
+        services.catalog.wake()  # the change feed carries it to every worker; this one need not wait to poll
     if report.created + report.updated + report.unchanged + len(report.skipped) == 0:
         raise InvalidInput("the request body holds no records", [FieldProblem(field="body", reason="no records")])
     return IngestResult(
@@ -133,6 +139,29 @@ def ingest_courses(
     )
 
 
+@writes.delete(
+    "/courses/{identifier}",
+    summary="Retire a course",
+    description=(
+        "Takes the course out of search and recommendations on every worker at once (within about a second), "
+        "keeping its record (`status: retired`), its history and its translations. Retiring a retired course "
+        "changes nothing. Ingesting it again with `status: active` (or iGOT's `Live`) brings it back. Needs the "
+        "`catalog:write` scope."
+    ),
+    status_code=204,
+    responses=problem_responses(404),
+)
+def retire(
+    session: SessionDep,
+    services: ServicesDep,
+    identifier: Annotated[str, PathParam(min_length=1, max_length=128, description="The course's identifier")],
+) -> Response:
+    retire_course(session, identifier)
+    session.commit()
+    services.catalog.wake()
+    return Response(status_code=204)
+
+
 @router.get("/competencies", summary="List competencies (KCM sub-themes)")
 def list_competencies(
     session: SessionDep,
@@ -141,6 +170,7 @@ def list_competencies(
     q: Annotated[
         str | None, Query(min_length=1, max_length=200, description="Words that must appear in the name")
     ] = None,
+    *,
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Page[Competency]:
@@ -168,6 +198,7 @@ def list_roles(
     state: Annotated[
         str | None, Query(min_length=1, max_length=128, description="State government; central roles have none")
     ] = None,
+    *,
     competency: Annotated[IdFilter, Query(description="Only roles that require this competency")] = None,
     offset: Offset = 0,
     limit: Limit = 20,
@@ -192,3 +223,8 @@ def _page(session: Session, query: Select[Any], offset: int, limit: int) -> tupl
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = list(session.scalars(query.offset(offset).limit(limit)))
     return rows, total
+
+
+def _localized(session: Session, courses: list[Course], lang: LanguageCode | None) -> list[LocalizedCourse]:
+    shown = displays(session, courses, [lang.value] if lang else [])
+    return [LocalizedCourse(**course.model_dump(), display=shown[course.identifier]) for course in courses]

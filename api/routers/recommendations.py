@@ -6,18 +6,22 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import FieldProblem, InvalidInput, problem_responses
+from api.localize import DISPLAY_DESCRIPTION, displays, reasons
+from api.services import Services
 from api.vocab import JsonInt, LanguageCode
 from models import Learner, NotFoundError, get_learner
+from models.display import CourseDisplay
 from recommender import (
     Explanation,
     Gap,
     GapAnalysis,
-    LearningPath,
     ProfileError,
     Recommendations,
+    Recommender,
     inline_learner,
     learning_path,
 )
@@ -44,7 +48,11 @@ class RecommendationOut(BaseModel):
     score: float
     duration_seconds: int | None
     languages: list[str]
-    reason: str = Field(description="Why, in one line: the gaps it closes, the language, the rating")
+    display: CourseDisplay = Field(description=DISPLAY_DESCRIPTION)
+    reason: str = Field(
+        description="Why, in one line: the gaps it closes, the language, the rating; written in the first of the "
+        "reader's languages that has a message catalog (English, Hindi), else in English"
+    )
     explanation: Explanation = Field(description="The evidence behind the reason, per gap")
 
 
@@ -54,6 +62,24 @@ class RecommendationsOut(BaseModel):
     items: list[RecommendationOut]
     gaps: list[Gap] = Field(description="The learner's gaps, highest priority first")
     reason: str | None = Field(description="Why the list is empty or short")
+    notes: list[str]
+
+
+class PathStepOut(BaseModel):
+    stage: int = Field(description="1: every gap's first level up, 2: the second, ...")
+    course_id: str
+    name: str
+    duration_seconds: int | None
+    closes: list[tuple[str, str, int]] = Field(description="(competency id, competency name, level reached)")
+    display: CourseDisplay = Field(description=DISPLAY_DESCRIPTION)
+
+
+class LearningPathOut(BaseModel):
+    learner_id: str
+    steps: list[PathStepOut]
+    total_duration_seconds: int
+    unknown_durations: int = Field(description="Steps whose course states no duration (not in the total)")
+    uncovered: list[tuple[str, int]] = Field(description="(competency id, level) that no available course builds")
     notes: list[str]
 
 
@@ -75,14 +101,15 @@ class Profile(BaseModel):
     responses=problem_responses(404),
 )
 def learner_recommendations(
-    session: SessionDep, services: ServicesDep, learner_id: LearnerId, k: K = 10, lang: Lang = None
+    session: SessionDep, services: ServicesDep, learner_id: LearnerId, k: K = 10, *, lang: Lang = None
 ) -> RecommendationsOut:
     learner = _reading(get_learner(session, learner_id), lang)
-    return _out(services.catalog.recommender().recommend(learner, k))
+    recommender = services.catalog.recommender()
+    return _out(session, services, recommender, learner, result=recommender.recommend(learner, k))
 
 
 @router.post("/recommendations", summary="Courses for an inline profile (roles and levels), each with its reason")
-def profile_recommendations(services: ServicesDep, profile: Profile) -> RecommendationsOut:
+def profile_recommendations(session: SessionDep, services: ServicesDep, profile: Profile) -> RecommendationsOut:
     recommender = services.catalog.recommender()
     try:
         learner = inline_learner(
@@ -92,13 +119,14 @@ def profile_recommendations(services: ServicesDep, profile: Profile) -> Recommen
             preferred_languages=[language.value for language in profile.preferred_languages],
             completed=profile.completed,
         )
-        return _out(recommender.recommend(learner, profile.k))
+        result = recommender.recommend(learner, profile.k)
     except ProfileError as error:
         field, _, reason = str(error).partition(": ")
         raise InvalidInput(str(error), [FieldProblem(field=f"body.{field}", reason=reason)]) from None
     except NotFoundError as error:
         field = {"role": "roles", "course": "completed"}.get(error.kind, error.kind)
         raise InvalidInput(str(error), [FieldProblem(field=f"body.{field}", reason=str(error))]) from None
+    return _out(session, services, recommender, learner, result=result)
 
 
 @router.get(
@@ -115,8 +143,32 @@ def learner_gaps(session: SessionDep, services: ServicesDep, learner_id: Learner
     summary="An ordered plan of courses that closes the gaps level by level, with its total duration",
     responses=problem_responses(404),
 )
-def learner_path(session: SessionDep, services: ServicesDep, learner_id: LearnerId, lang: Lang = None) -> LearningPath:
-    return learning_path(services.catalog.recommender(), _reading(get_learner(session, learner_id), lang))
+def learner_path(
+    session: SessionDep, services: ServicesDep, learner_id: LearnerId, lang: Lang = None
+) -> LearningPathOut:
+    recommender = services.catalog.recommender()
+    learner = _reading(get_learner(session, learner_id), lang)
+    plan = learning_path(recommender, learner)
+    courses = recommender.courses_by_id_
+    shown = displays(session, (courses[step.course_id] for step in plan.steps), learner.preferred_languages)
+    return LearningPathOut(
+        learner_id=plan.learner_id,
+        steps=[
+            PathStepOut(
+                stage=step.stage,
+                course_id=step.course_id,
+                name=step.name,
+                duration_seconds=step.duration_seconds,
+                closes=list(step.closes),
+                display=shown[step.course_id],
+            )
+            for step in plan.steps
+        ],
+        total_duration_seconds=plan.total_duration_seconds,
+        unknown_durations=plan.unknown_durations,
+        uncovered=list(plan.uncovered),
+        notes=list(plan.notes),
+    )
 
 
 def _reading(learner: Learner, lang: LanguageCode | None) -> Learner:
@@ -126,7 +178,13 @@ def _reading(learner: Learner, lang: LanguageCode | None) -> Learner:
     return learner.model_copy(update={"preferred_languages": languages})
 
 
-def _out(result: Recommendations) -> RecommendationsOut:
+def _out(
+    session: Session, services: Services, recommender: Recommender, learner: Learner, *, result: Recommendations
+) -> RecommendationsOut:
+    """The response, with each course's display and reason for the learner's languages (their order as asked)."""
+    courses = recommender.courses_by_id_
+    shown = displays(session, (courses[item.course_id] for item in result.items), learner.preferred_languages)
+    reason = reasons(learner.preferred_languages, services.glossary)
     return RecommendationsOut(
         learner_id=result.learner_id,
         mode=result.mode,
@@ -137,7 +195,8 @@ def _out(result: Recommendations) -> RecommendationsOut:
                 score=item.score,
                 duration_seconds=item.duration_seconds,
                 languages=list(item.languages),
-                reason=item.explanation.summary(),
+                display=shown[item.course_id],
+                reason=reason(item.explanation),
                 explanation=item.explanation,
             )
             for item in result.items
