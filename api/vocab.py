@@ -6,11 +6,27 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Strict
+from pydantic import AfterValidator, BeforeValidator, Strict
 
 from models import LANGUAGES
 
+# Members from LANGUAGES at import time: mypy reads only enums whose members are written out, hence the ignore.
 LanguageCode = StrEnum("LanguageCode", {language.code: language.code for language in LANGUAGES})  # type: ignore[misc]
+
+
+def _comma_separated(value: object) -> object:
+    # A list of query values, each possibly "hi,en": one item per code, each then checked against the vocabulary.
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list | tuple):
+        return [part.strip() for item in value for part in (item.split(",") if isinstance(item, str) else [item])]
+    return value
+
+
+# A list of languages as a query parameter: repeated (`language=hi&language=en`), comma-separated
+# (`language=hi,en`) or both. An unknown code is a 422 naming the parameter.
+LanguageCodes = Annotated[list[LanguageCode], BeforeValidator(_comma_separated)]
+LIST_OF_LANGUAGES = "Repeat the parameter or separate codes with commas: `hi,en`"
 # What translation may translate into: every language but English, the source.
 TargetLanguageCode = StrEnum(  # type: ignore[misc]
     "TargetLanguageCode", {language.code: language.code for language in LANGUAGES if language.code != "en"}

@@ -79,6 +79,7 @@ def index_build(
         str, typer.Option("--kind", help="auto (exact up to 100k courses, IVF above), flat (exact) or ivf.")
     ] = "auto",
     batch_engine: EngineOption = BatchEngine.local,
+    *,
     actors: ActorsOption = 2,
 ) -> None:
     """Encode every course and save the index under KARMAYOGI_HOME (unchanged texts come from the cache)."""
@@ -115,8 +116,15 @@ def search(
     batch: Annotated[
         Path | None, typer.Option("--batch", exists=True, dir_okay=False, help="One query per line; JSON lines out.")
     ] = None,
+    *,
     method: Annotated[str, typer.Option("--method", help=f"One of {', '.join(METHODS)}.")] = "hybrid",
-    language: Annotated[list[str], typer.Option("--language", help="Only courses offered in it.")] = [],  # noqa: B006
+    language: Annotated[
+        list[str], typer.Option("--language", help="Only courses offered in it (repeatable, or hi,en).")
+    ] = [],  # noqa: B006
+    reads: Annotated[
+        list[str],
+        typer.Option("--reads", help="Another language the reader reads: ranked with the query's and English."),
+    ] = [],  # noqa: B006
     provider: Annotated[list[str], typer.Option("--provider", help="Only courses by this provider.")] = [],  # noqa: B006
     category: Annotated[list[str], typer.Option("--category", help="Only this primary category.")] = [],  # noqa: B006
     max_minutes: Annotated[int | None, typer.Option("--max-minutes", min=0, help="Longest duration.")] = None,
@@ -130,17 +138,18 @@ def search(
     chosen = _method(method)
     query_language = normalise_language(lang) if lang else None
     filters = SearchFilters(
-        languages=frozenset(normalise_language(code) for code in language),
+        languages=frozenset(normalise_language(code) for value in language for code in value.split(",")),
         providers=frozenset(provider),
         categories=frozenset(category),
         max_duration_seconds=max_minutes * 60 if max_minutes is not None else None,
     )
+    reader = [normalise_language(code) for value in reads for code in value.split(",")]
     searcher = open_course_searcher(engine(), settings().home, _config(encoder, multilingual, chosen))
     if batch is not None:
-        _search_batch(searcher, batch, top_k, filters, query_language)
+        _search_batch(searcher, batch, top_k, filters, language=query_language, reads=reader)
         return
     assert query is not None
-    results = searcher.search(query, top_k, filters, query_language)
+    results = searcher.search(query, top_k, filters, query_language, reads=reader)
     if as_json:
         print_json({"query": query, "results": [{"identifier": i, "score": round(s, 6)} for i, s in results]})
         return
@@ -158,13 +167,19 @@ def search(
 
 
 def _search_batch(
-    searcher: CourseSearcher, batch: Path, top_k: int, filters: SearchFilters, language: str | None
+    searcher: CourseSearcher,
+    batch: Path,
+    top_k: int,
+    filters: SearchFilters,
+    *,
+    language: str | None,
+    reads: list[str],
 ) -> None:
     queries = [line.strip() for line in batch.read_text(encoding="utf-8").splitlines() if line.strip()]
     # Batches of queries share one encoder call each; results stream out as they are ready.
     for start in range(0, len(queries), 64):
         chunk = queries[start : start + 64]
-        rankings = searcher.search_many(chunk, top_k, filters, [language] * len(chunk))
+        rankings = searcher.search_many(chunk, top_k, filters, [language] * len(chunk), reads=reads)
         for query, results in zip(chunk, rankings, strict=True):
             line = {"query": query, "results": [{"identifier": i, "score": round(s, 6)} for i, s in results]}
             sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -179,6 +194,7 @@ def eval_retrieval(
     min_courses: Annotated[int, typer.Option("--min-courses", min=1, help="A skill must tag this many courses.")] = 5,
     encoder: EncoderOption = None,
     multilingual: MultilingualOption = None,
+    *,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """nDCG@10, Recall@10 and MRR of every retrieval method on an external catalog with skill tags."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep, require
 from api.errors import problem_responses
 from api.ui import SECURITY_HEADERS, ReviewerDep, page, to_login
-from api.vocab import LanguageCode
+from api.vocab import LIST_OF_LANGUAGES, LanguageCode, LanguageCodes
 from models import iter_learners
 from recommender.inputs import load_inputs
 from recommender.insights import CoverageMatrix, coverage_matrix, role_readiness, translation_priorities
@@ -29,7 +29,8 @@ router = APIRouter(
 ui = APIRouter(prefix="/review/insights", include_in_schema=False)
 
 Languages = Annotated[
-    list[LanguageCode] | None, Query(description="Language columns (repeatable); default: the portal's languages")
+    LanguageCodes | None,
+    Query(description=f"Language columns; default: the portal's languages. {LIST_OF_LANGUAGES}"),
 ]
 Target = Annotated[LanguageCode, Query(description="The language to translate into")]
 Limit = Annotated[int, Query(ge=1, le=500, description="How many courses")]
@@ -86,6 +87,7 @@ def insights_page(
     session: SessionDep,
     reviewer: ReviewerDep,
     lang: Annotated[LanguageCode, Query()] = LanguageCode("hi"),
+    *,
     limit: Annotated[int, Query(ge=1, le=100)] = 15,
 ) -> Response:
     if reviewer is None:

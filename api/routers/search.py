@@ -8,11 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from api.deps import ServicesDep, require
+from api.deps import ServicesDep, SessionDep, require
 from api.errors import problem_responses
-from api.vocab import LanguageCode
+from api.localize import DISPLAY_DESCRIPTION, ReaderLanguage, displays
+from api.vocab import LIST_OF_LANGUAGES, LanguageCode, LanguageCodes
 from models import Course, NotFoundError
+from models.display import CourseDisplay
 from search import SearchFilters, detect_language
 
 router = APIRouter(
@@ -34,6 +37,7 @@ class Hit(BaseModel):
     languages: list[str]
     duration_seconds: int | None
     organisations: list[str]
+    display: CourseDisplay = Field(description=DISPLAY_DESCRIPTION)
 
 
 class SimilarCourses(BaseModel):
@@ -49,20 +53,34 @@ class SearchResults(BaseModel):
 
 @router.get("/search", summary="Search courses by meaning, in any language (hybrid: dense and BM25)")
 def search(
+    session: SessionDep,
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=500, pattern=r"\S", description="What the learner typed")],
     k: K = 10,
+    *,
     lang: Annotated[
         LanguageCode | None, Query(description="The query's language, when known; detected otherwise")
     ] = None,
     language: Annotated[
-        list[LanguageCode] | None, Query(description="Only courses offered in one of these languages")
+        LanguageCodes | None,
+        Query(
+            description="Only courses offered in one of these languages (then ranked by relevance alone). "
+            + LIST_OF_LANGUAGES
+        ),
+    ] = None,
+    reads: Annotated[
+        LanguageCodes | None,
+        Query(
+            description="Other languages the reader reads (not a filter). Courses in the query's language, these "
+            "and English rank above courses in any other language, which only fill the list up to k. "
+            + LIST_OF_LANGUAGES
+        ),
     ] = None,
     provider: Annotated[list[str] | None, Query(description="Only courses by one of these providers")] = None,
     max_duration_minutes: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> SearchResults:
     loaded = services.catalog.get()
-    searcher = services.catalog.searcher()
+    searcher = services.catalog.searcher_of(loaded)  # the same state as the course facts below
     filters = SearchFilters(
         languages=frozenset(code.value for code in language or []),
         providers=frozenset(provider or []),
@@ -70,8 +88,11 @@ def search(
     )
     query_language = lang.value if lang else detect_language(q)
     with _search_lock:
-        found = searcher.search(q, k, filters, language=query_language)
-    return SearchResults(query=q, language=query_language, items=_hits(loaded.recommender.courses_by_id_, found))
+        found = searcher.search(q, k, filters, language=query_language, reads=[code.value for code in reads or []])
+    # Each course is shown in the query's language first, then the languages the reader reads, then the filter's.
+    reading = [query_language, *(code.value for code in [*(reads or []), *(language or [])])]
+    courses = loaded.recommender.courses_by_id_
+    return SearchResults(query=q, language=query_language, items=_hits(session, courses, found, reading))
 
 
 @router.get(
@@ -80,22 +101,31 @@ def search(
     responses=problem_responses(404),
 )
 def similar(
+    session: SessionDep,
     services: ServicesDep,
     identifier: Annotated[str, Path(min_length=1, max_length=128)],
     k: K = 10,
+    *,
+    lang: ReaderLanguage = None,
 ) -> SimilarCourses:
     loaded = services.catalog.get()
-    searcher = services.catalog.searcher()
+    searcher = services.catalog.searcher_of(loaded)  # the same state as the course facts below
     text = searcher.texts.get(identifier)
     if text is None:
         raise NotFoundError("course", identifier)
     with _search_lock:
         [found] = searcher.match_texts([text], k + 1)
     others = [(course_id, score) for course_id, score in found if course_id != identifier][:k]
-    return SimilarCourses(course_id=identifier, items=_hits(loaded.recommender.courses_by_id_, others))
+    reading = [lang.value] if lang else []
+    return SimilarCourses(
+        course_id=identifier, items=_hits(session, loaded.recommender.courses_by_id_, others, reading)
+    )
 
 
-def _hits(courses: Mapping[str, Course], found: list[tuple[str, float]]) -> list[Hit]:
+def _hits(
+    session: Session, courses: Mapping[str, Course], found: list[tuple[str, float]], reading: list[str]
+) -> list[Hit]:
+    shown = displays(session, (courses[course_id] for course_id, _ in found if course_id in courses), reading)
     return [
         Hit(
             course_id=course_id,
@@ -104,6 +134,7 @@ def _hits(courses: Mapping[str, Course], found: list[tuple[str, float]]) -> list
             languages=list(courses[course_id].languages),
             duration_seconds=courses[course_id].duration_seconds,
             organisations=list(courses[course_id].organisations),
+            display=shown[course_id],
         )
         for course_id, score in found
         if course_id in courses
