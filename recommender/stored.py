@@ -12,7 +12,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from models import Change, approved_languages, catalog_fingerprint, latest_sequence, list_courses, session_scope
+from models import (
+    Change,
+    ChangeKind,
+    approved_languages,
+    catalog_fingerprint,
+    latest_sequence,
+    list_courses,
+    session_scope,
+)
 from recommender.inputs import CatalogInputs, department_popularity, load_inputs
 from recommender.ranking import RankingConfig
 from recommender.recommend import Recommender
@@ -87,7 +95,9 @@ def refresh_recommender(engine: Engine, current: StoredRecommender, changes: Seq
     return StoredRecommender(fingerprint, recommender, searcher, changes[-1].sequence)
 
 
-def _updated_inputs(session: Session, previous: CatalogInputs, touched: set[str], kinds: set[str]) -> CatalogInputs:
+def _updated_inputs(
+    session: Session, previous: CatalogInputs, touched: set[str], kinds: set[ChangeKind]
+) -> CatalogInputs:
     """The previous inputs with the touched courses read again (retired or deleted ones dropped), and the
     translations' and departments' parts read again when their kind of change is among the changes."""
     courses = previous.courses
