@@ -48,11 +48,17 @@ class UnknownScopeError(InvalidInputError):
         super().__init__(f"unknown scope {scope!r}; scopes are: {', '.join(SCOPES)}")
 
 
+def parse_scope(text: str) -> Scope:
+    for scope in SCOPES:
+        if text == scope:
+            return scope
+    raise UnknownScopeError(text)
+
+
 def create_key(session: Session, name: str, scopes: list[str]) -> tuple[ApiKeyInfo, str]:
     """Store a new key; returns its description and the key itself, which is never shown again."""
     for scope in scopes:
-        if scope not in SCOPES:
-            raise UnknownScopeError(scope)
+        parse_scope(scope)
     if not check_text(name, "name").strip():
         raise InvalidInputError("a key needs a name saying who holds it")
     key_id = secrets.token_hex(6)
@@ -118,7 +124,7 @@ def _info(row: ApiKeyRow) -> ApiKeyInfo:
     return ApiKeyInfo(
         id=row.id,
         name=row.name,
-        scopes=row.scopes,  # type: ignore[arg-type]
+        scopes=[parse_scope(scope) for scope in row.scopes],
         created_at=_utc(row.created_at),
         revoked_at=_utc(row.revoked_at) if row.revoked_at else None,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -120,9 +120,10 @@ def problem_response(
     status: int,
     slug: str,
     title: str,
+    *,
     detail: str,
     errors: Sequence[FieldProblem] = (),
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     error_id: str | None = None,
 ) -> JSONResponse:
     problem = Problem(
@@ -147,7 +148,7 @@ def _not_found(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, NotFoundError)
     field = f"path.{_path_param(request, error.identifier)}"
     return problem_response(
-        request, 404, "not-found", "Not found", str(error), [FieldProblem(field=field, reason=str(error))]
+        request, 404, "not-found", "Not found", detail=str(error), errors=[FieldProblem(field=field, reason=str(error))]
     )
 
 
@@ -155,29 +156,29 @@ def _ingest_rejected(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, IngestRejectedError)
     errors = [FieldProblem(field=p.field, reason=p.reason, line=p.line, record_id=p.record_id) for p in error.problems]
     detail = f"{len(errors)} problem(s) in the request body; nothing was written"
-    return problem_response(request, 422, "ingest-rejected", "Invalid records", detail, errors)
+    return problem_response(request, 422, "ingest-rejected", "Invalid records", detail=detail, errors=errors)
 
 
 def _unknown_language(request: Request, error: Exception) -> JSONResponse:
-    return problem_response(request, 422, "unknown-language", "Unknown language", str(error))
+    return problem_response(request, 422, "unknown-language", "Unknown language", detail=str(error))
 
 
 def _illegal_transition(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, IllegalTransitionError)
     problem = FieldProblem(field="path.unit_id", reason=str(error))
     return problem_response(
-        request, 409, "illegal-transition", "Not allowed in the unit's status", str(error), [problem]
+        request, 409, "illegal-transition", "Not allowed in the unit's status", detail=str(error), errors=[problem]
     )
 
 
 def _invalid_input(request: Request, error: Exception) -> JSONResponse:
     # The domain packages raise InvalidInputError for input they cannot use (as the CLI treats it: exit code 2).
-    return problem_response(request, 422, "invalid-input", "Invalid input", str(error))
+    return problem_response(request, 422, "invalid-input", "Invalid input", detail=str(error))
 
 
 def _schema_not_ready(request: Request, error: Exception) -> JSONResponse:
     log.error("database not ready: %s", error)
-    return problem_response(request, 503, "not-ready", "Service not ready", "the database is not migrated")
+    return problem_response(request, 503, "not-ready", "Service not ready", detail="the database is not migrated")
 
 
 DOMAIN_ERRORS: dict[type[Exception], DomainHandler] = {
@@ -237,26 +238,34 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiError)
         return problem_response(
-            request, error.status, error.slug, error.title, error.detail, error.errors, error.headers or None
+            request,
+            error.status,
+            error.slug,
+            error.title,
+            detail=error.detail,
+            errors=error.errors,
+            headers=error.headers or None,
         )
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
         errors = [_field_problem(item, error.body) for item in error.errors()]
         detail = "; ".join(f"{e.field}: {e.reason}" for e in errors) or "invalid request"
-        return problem_response(request, 422, "validation", "Invalid request", detail, errors)
+        return problem_response(request, 422, "validation", "Invalid request", detail=detail, errors=errors)
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
         slug = title.lower().replace(" ", "-")
-        return problem_response(request, error.status_code, slug, title, str(error.detail), headers=error.headers)
+        return problem_response(
+            request, error.status_code, slug, title, detail=str(error.detail), headers=error.headers
+        )
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         error_id = uuid.uuid4().hex[:12]
         log.error("error %s: unhandled on %s %s", error_id, request.method, request.url.path, exc_info=error)
         detail = f"the request failed because of a fault in the service, logged as error {error_id}"
-        return problem_response(request, 500, "internal", "Internal error", detail, error_id=error_id)
+        return problem_response(request, 500, "internal", "Internal error", detail=detail, error_id=error_id)
 
     app.add_exception_handler(ApiError, _paged(api_error))
     app.add_exception_handler(RequestValidationError, _paged(validation_error))

@@ -65,8 +65,8 @@ class JobRunner:
         for job_id, future in list(self._running.items()):
             if future.done():
                 del self._running[job_id]
-        job_id = self._find_running(params)
-        return job_id if job_id in self._running else None
+        found = self._find_running(params)
+        return found if found is not None and found in self._running else None
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

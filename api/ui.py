@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
-from api.auth import ApiKeyInfo, key_by_id
+from api.auth import ApiKeyInfo, Scope, key_by_id
 from api.deps import ServicesDep, SessionDep
 from api.errors import render_errors_as_pages
 from api.ui_session import COOKIE, UiSession, csrf_token, find_session, same_token
 from models import LANGUAGES
 
-REVIEW_SCOPE = "translate:review"
+REVIEW_SCOPE: Scope = "translate:review"
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "

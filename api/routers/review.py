@@ -71,6 +71,7 @@ def login(
     session: SessionDep,
     services: ServicesDep,
     key: Annotated[str, Form(max_length=256)] = "",
+    *,
     csrf: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     nonce = request.cookies.get(LOGIN_COOKIE, "")
@@ -111,7 +112,7 @@ def _login_page(request: Request, services: Services, error: str | None, status_
     return response
 
 
-def _set_cookie(response: Response, services: Services, name: str, value: str, max_age: int) -> None:
+def _set_cookie(response: Response, services: Services, name: str, value: str, *, max_age: int) -> None:
     response.set_cookie(
         name,
         value,
@@ -132,6 +133,7 @@ def queue(
     session: SessionDep,
     reviewer: ReviewerDep,
     language: Annotated[str, Query(max_length=8)] = "",
+    *,
     status: Annotated[str, Query(max_length=32)] = UnitStatus.MACHINE_TRANSLATED,
     flag: Annotated[str, Query(max_length=64)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -163,6 +165,7 @@ def bulk_approve(
     session: SessionDep,
     reviewer: ReviewerDep,
     language: Annotated[str, Form(max_length=8)] = "",
+    *,
     csrf: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     refusal = form_refusal(request, reviewer, csrf)
@@ -189,6 +192,7 @@ def unit_page(
     session: SessionDep,
     services: ServicesDep,
     reviewer: ReviewerDep,
+    *,
     unit_id: UnitId,
     done: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
@@ -199,7 +203,7 @@ def unit_page(
     except UnknownUnitError:
         return refused(request, 404, f"There is no unit {unit_id}.")
     detail = unit_detail(session, found, services.glossary())
-    return _unit_page(request, reviewer, detail, DONE_MESSAGES.get(done, "").format(n=0), None, 200)
+    return _unit_page(request, reviewer, detail, DONE_MESSAGES.get(done, "").format(n=0), error=None, status_code=200)
 
 
 @router.post("/units/{unit_id}", response_class=HTMLResponse)
@@ -208,6 +212,7 @@ def act_on_unit(
     session: SessionDep,
     services: ServicesDep,
     reviewer: ReviewerDep,
+    *,
     unit_id: UnitId,
     action: Annotated[str, Form(max_length=16)] = "",
     text: Annotated[str, Form(max_length=20_000)] = "",
@@ -224,7 +229,7 @@ def act_on_unit(
             raise InvalidInputError(f"unknown action {action!r}")
         done = Action(action)
         if done is Action.EDIT:
-            edit_unit(session, unit_id, text, reviewer.key.name, services.glossary())
+            edit_unit(session, unit_id, text, reviewer.key.name, glossary=services.glossary())
         elif done is Action.APPROVE:
             changed = text.strip() and text != current.text
             approve_unit(session, unit_id, reviewer.key.name, text if changed else None)
@@ -234,18 +239,24 @@ def act_on_unit(
         session.rollback()
         detail = unit_detail(session, get_unit(session, unit_id), services.glossary())
         status_code = 409 if isinstance(error, IllegalTransitionError) else 422
-        return _unit_page(request, reviewer, detail, None, str(error), status_code)
+        return _unit_page(request, reviewer, detail, None, error=str(error), status_code=status_code)
     return RedirectResponse(f"/review/units/{unit_id}?done={done}", status_code=303, headers=SECURITY_HEADERS)
 
 
 def _unit_page(
-    request: Request, reviewer: Reviewer, detail: UnitDetail, message: str | None, error: str | None, status_code: int
+    request: Request,
+    reviewer: Reviewer,
+    detail: UnitDetail,
+    message: str | None,
+    *,
+    error: str | None,
+    status_code: int,
 ) -> HTMLResponse:
     context = {
         "reviewer": reviewer,
         "unit": detail,
         "segments": _highlighted(detail),
-        "terms": [{"term": t, "present": bool(t.approved) and t.approved in (detail.text or "")} for t in detail.terms],
+        "terms": [{"term": t, "present": bool(t.approved and t.approved in (detail.text or ""))} for t in detail.terms],
         "message": message,
         "error": error,
         "actions": allowed_actions(detail.status),
