@@ -28,7 +28,7 @@ def _comma_separated(value: object) -> object:
 LanguageCodes = Annotated[list[LanguageCode], BeforeValidator(_comma_separated)]
 LIST_OF_LANGUAGES = "Repeat the parameter or separate codes with commas: `hi,en`"
 # What translation may translate into: every language but English, the source.
-TargetLanguageCode = StrEnum(  # type: ignore[misc]
+TargetLanguageCode = StrEnum(  # type: ignore[misc]  # members from LANGUAGES, as for LanguageCode
     "TargetLanguageCode", {language.code: language.code for language in LANGUAGES if language.code != "en"}
 )
 # A whole number in a JSON body is a JSON number: "5" and true are refused, not converted (query strings, which

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -83,7 +84,7 @@ def main() -> None:
 
 
 # --- set-up -----------------------------------------------------------------------------------------------
-def prepare(home: Path, courses: int, config: RetrievalConfig) -> tuple[dict[str, str], str]:
+def prepare(home: Path, courses: int, config: RetrievalConfig) -> tuple[dict[str, str], dict[str, Any]]:
     synth = home / "synth"
     karmayogi = str(Path(sys.executable).with_name("karmayogi"))
     subprocess.run(
@@ -120,14 +121,14 @@ def free_port() -> int:
 
 
 def every_worker(
-    base: str, done: Callable[[httpx.Response], bool], method: str, path: str, *, timeout: float = 60, **request: object
+    base: str, done: Callable[[httpx.Response], bool], method: str, path: str, *, timeout: float = 60, **request: Any
 ) -> dict[str, float]:
     """Fresh connections until each worker has answered `done`: seconds to each worker, by its process id."""
     started = time.monotonic()
     seen: dict[str, float] = {}
     while len(seen) < WORKERS and time.monotonic() - started < timeout:
         try:
-            response = httpx.request(method, base + path, timeout=30, **request)  # type: ignore[arg-type]
+            response = httpx.request(method, base + path, timeout=30, **request)
         except httpx.TransportError:
             time.sleep(0.2)
             continue
@@ -142,9 +143,9 @@ def header(keys: dict[str, str], holder: str) -> dict[str, str]:
 
 
 # --- (a) ------------------------------------------------------------------------------------------------------
-def ingest_to_visible(base: str, keys: dict[str, str], role: dict[str, object], trials: int) -> dict[str, object]:
+def ingest_to_visible(base: str, keys: dict[str, str], role: dict[str, Any], trials: int) -> dict[str, object]:
     """A new course tagged with the role's first competency at level 1, with a text no other course has."""
-    needed = role["competencies"][0]["competency_id"]  # type: ignore[index]
+    needed = role["competencies"][0]["competency_id"]
     profile = {"roles": [role["id"]], "k": 10}
     seconds: list[float] = []
     for trial in range(trials):
@@ -192,7 +193,7 @@ def ingest_to_visible(base: str, keys: dict[str, str], role: dict[str, object], 
 
 
 # --- (b) ------------------------------------------------------------------------------------------------------
-def approval_to_display(base: str, keys: dict[str, str], role: dict[str, object]) -> dict[str, object]:
+def approval_to_display(base: str, keys: dict[str, str], role: dict[str, Any]) -> dict[str, object]:
     profile = {"roles": [role["id"]], "preferred_languages": ["hi"], "k": 10}
     items = httpx.post(f"{base}/v1/recommendations", json=profile, headers=header(keys, "portal"), timeout=60).json()
     course = next(item["course_id"] for item in items["items"] if item["explanation"]["language"] is None)
@@ -212,12 +213,12 @@ def approval_to_display(base: str, keys: dict[str, str], role: dict[str, object]
     started = time.monotonic()
     httpx.post(f"{base}/v1/translation/units/{unit}/approve", headers=reviewer, timeout=60).raise_for_status()
 
-    def item_of(response: httpx.Response) -> dict[str, object]:
+    def item_of(response: httpx.Response) -> dict[str, Any]:
         return next((i for i in response.json()["items"] if i["course_id"] == course), {})
 
     display = every_worker(
         base,
-        lambda r: (item_of(r).get("display") or {}).get("language") == "hi",  # type: ignore[union-attr]
+        lambda r: (item_of(r).get("display") or {}).get("language") == "hi",
         "POST",
         "/v1/recommendations",
         json=profile,
@@ -225,7 +226,7 @@ def approval_to_display(base: str, keys: dict[str, str], role: dict[str, object]
     )
     ranked = every_worker(
         base,
-        lambda r: (item_of(r).get("explanation") or {}).get("language_source") == "translated",  # type: ignore[union-attr]
+        lambda r: (item_of(r).get("explanation") or {}).get("language_source") == "translated",
         "POST",
         "/v1/recommendations",
         json=profile,
@@ -323,7 +324,7 @@ def in_process_edit(home: Path, config: RetrievalConfig) -> dict[str, object]:
     }
 
 
-def render(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
+def render(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     lines = [
         f"Live catalog, {args.courses} synthetic courses, {WORKERS} workers (SQLite), search "
         f"{'with' if args.e5 else 'without'} E5",
@@ -332,7 +333,7 @@ def render(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
         "|---|---|---|---|---|",
     ]
     for row in rows:
-        seconds = sorted(row["seconds"])  # type: ignore[type-var]
+        seconds = sorted(row["seconds"])
         if not seconds:
             lines.append(f"| {row['figure']} | — | — | 0 | {row.get('note', '')} |")
             continue

@@ -37,7 +37,7 @@ def main() -> None:
             empty = not list_courses(session)
         if empty:
             for kind, path in SAMPLE_FILES:
-                ingest_file(engine, kind, path)  # type: ignore[arg-type]
+                ingest_file(engine, kind, path)
         searcher = open_or_build_searcher(engine, home, notify=print)
         with session_scope(engine) as session:
             courses = {course.identifier: course for course in list_courses(session)}

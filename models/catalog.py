@@ -244,8 +244,8 @@ def _course(row: CourseRow) -> Course:
         organisations=row.organisations,
         rating=row.rating,
         rating_count=row.rating_count,
-        source_format=row.source_format,  # type: ignore[arg-type]
-        status=row.status,  # type: ignore[arg-type]
+        source_format=row.source_format,
+        status=row.status,
         competencies=[
             CourseCompetency(competency_id=c.competency_id, level=c.level)
             for c in sorted(row.competencies, key=lambda c: c.competency_id)
@@ -280,7 +280,7 @@ def _learner(row: LearnerRow) -> Learner:
         enrolled=[c.course_id for c in courses if c.status == "enrolled"],
         completed=[c.course_id for c in courses if c.status == "completed"],
         competencies=[
-            AttestedCompetency(competency_id=c.competency_id, level=c.level, source=c.source)  # type: ignore[arg-type]
+            AttestedCompetency(competency_id=c.competency_id, level=c.level, source=c.source)
             for c in sorted(row.competencies, key=lambda c: c.competency_id)
         ],
         interests=row.interests,

@@ -108,6 +108,7 @@ SourceFormat = Literal["igot_v6", "igot_v5", "plain", "csv"]
 
 
 CourseStatus = Literal["active", "retired"]
+LevelSource = Literal["self", "assessed"]  # a learner's own statement, or an assessment
 
 
 class Course(Record):
@@ -141,7 +142,7 @@ class Course(Record):
 class AttestedCompetency(Record):
     competency_id: Identifier
     level: Level
-    source: Literal["self", "assessed"] = "self"
+    source: LevelSource = "self"
 
 
 class Learner(Record):

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.schemas import CourseStatus, LevelSource, SourceFormat
 from models.statuses import UnitStatus, status_check
 
 
@@ -120,9 +121,9 @@ class CourseRow(Base):
     organisations: Mapped[list[str]] = mapped_column(default=list)
     rating: Mapped[float | None] = mapped_column(Float)
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
-    source_format: Mapped[str] = mapped_column(String(16), default="plain")
+    source_format: Mapped[SourceFormat] = mapped_column(String(16), default="plain")
     # A retired course leaves search and recommendations and keeps its row, history and translations.
-    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    status: Mapped[CourseStatus] = mapped_column(String(16), default="active", server_default="active")
     content_hash: Mapped[str] = mapped_column(String(64))
     competencies: Mapped[list[CourseCompetencyRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
@@ -177,7 +178,7 @@ class LearnerCompetencyRow(Base):
     learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
     competency_id: Mapped[str] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
     level: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(String(16), default="self")
+    source: Mapped[LevelSource] = mapped_column(String(16), default="self")
 
 
 # Translation (issue 5): units of the review workflow, their history, the translation memory and bulk jobs.

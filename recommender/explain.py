@@ -152,5 +152,5 @@ def language_evidence(
     for language in preferred:
         source = features.available_in(column, language)
         if source is not None:
-            return language, source  # type: ignore[return-value]
+            return language, source
     return None, None

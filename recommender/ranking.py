@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import sparse
@@ -87,7 +88,7 @@ class CourseFeatures:
         preference = np.array([rows.setdefault(tuple(p), len(rows)) for p in preferences], dtype=np.int64)
         return np.stack([self.factors(p) for p in rows]), preference
 
-    def available_in(self, column: int, language: str) -> str | None:
+    def available_in(self, column: int, language: str) -> Literal["native", "translated"] | None:
         """ "native", "translated" (approved translation of its metadata) or None."""
         if language in self.native_languages_[column]:
             return "native"

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from api.app import create_app
 from models import IngestRejectedError, InvalidInputError, get_course, ingest_file, session_scope
+from models.ingest import Kind
 from models.tables import CourseRow
 from tests.api_helpers import Keys, make_keys, make_services
 from tests.conftest import FIXTURES, Run, write_jsonl
@@ -30,9 +31,9 @@ DEEP = "[" * 100_000 + "]" * 100_000
 BIG_CELL = "a" * (csv.field_size_limit() + 1)
 
 
-def rejected(engine: Engine, kind: str, path: Path) -> list[str]:
+def rejected(engine: Engine, kind: Kind, path: Path) -> list[str]:
     with pytest.raises(IngestRejectedError) as error:
-        ingest_file(engine, kind, path)  # type: ignore[arg-type]
+        ingest_file(engine, kind, path)
     return [str(problem) for problem in error.value.problems]
 
 
@@ -363,10 +364,10 @@ def catalog(small_kcm_engine: Engine, tmp_path: Path) -> Engine:
     return small_kcm_engine
 
 
-def ingest_only_typed_errors(engine: Engine, kind: str, path: Path, data: bytes, *, skip_invalid: bool) -> None:
+def ingest_only_typed_errors(engine: Engine, kind: Kind, path: Path, data: bytes, *, skip_invalid: bool) -> None:
     path.write_bytes(data)
     with contextlib.suppress(*TYPED):  # anything else fails the test
-        ingest_file(engine, kind, path, skip_invalid=skip_invalid)  # type: ignore[arg-type]
+        ingest_file(engine, kind, path, skip_invalid=skip_invalid)
 
 
 @FUZZ

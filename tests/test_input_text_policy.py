@@ -119,7 +119,9 @@ def test_bulk_ingest_with_a_nul_names_the_line_and_field(client: TestClient, key
 
 def test_the_review_sign_in_refuses_a_nul_as_a_page(client: TestClient):
     form = client.get("/review/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert found is not None, "the sign-in form carries its CSRF token"
+    token = found.group(1)
     response = client.post("/review/login", data={"key": "kyk_\x00_x", "csrf": token})
     assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
     assert "body.key" in response.text

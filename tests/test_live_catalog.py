@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -93,7 +94,7 @@ def until_every_worker(
     method: str = "GET",
     timeout: float = 30,
     strict: bool = True,
-    **request: object,
+    **request: Any,  # passed on to httpx.request
 ) -> dict[str, float]:
     """Ask on fresh connections (so that the kernel spreads them over the workers) until two workers have each
     answered `done`; returns, per worker, the seconds it took. With `strict`, every answer on the way must be a
@@ -102,7 +103,7 @@ def until_every_worker(
     seen: dict[str, float] = {}
     while len(seen) < 2 and time.monotonic() - started < timeout:
         try:
-            response = httpx.request(method, base + path, timeout=10, **request)  # type: ignore[arg-type]
+            response = httpx.request(method, base + path, timeout=10, **request)
         except httpx.TransportError:
             time.sleep(0.2)  # not listening yet
             continue

@@ -30,7 +30,9 @@ MAX_SEGMENT_CHARS = 400  # longer sentences are cut at clause boundaries: models
 def split_text(text: str, max_chars: int = MAX_SEGMENT_CHARS) -> list[Chunk]:
     """Sentences (translate=True) and the separators between them (translate=False), in order. A sentence
     longer than `max_chars` is cut after a `;` or `,` (or, failing that, a space) so no model truncates it."""
-    lead, body, trail = _EDGES.match(text).groups()  # type: ignore[union-attr]
+    edges = _EDGES.match(text)
+    assert edges is not None  # the pattern matches every string
+    lead, body, trail = edges.groups()
     chunks: list[Chunk] = [Chunk(lead, False)] if lead else []
     position = 0
     for match in _LINE_BREAKS.finditer(body):
