@@ -99,3 +99,13 @@ def test_invalid_input_on_the_command_line_exits_2(karmayogi: Callable[..., Resu
     assert result.exit_code == 2, result.output
     assert "expected COMPETENCY_ID=LEVEL" in result.stderr
     assert not (tmp_path / "home" / "logs" / "errors.log").exists()
+
+
+def test_a_usage_error_raised_inside_a_command_stays_a_usage_error(
+    karmayogi: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+):
+    # typer vendors click: its BadParameter is not click's, and must not be reported as a fault of ours.
+    monkeypatch.delenv("KARMAYOGI_MT_MODEL", raising=False)
+    result = karmayogi("translate", "--langs", "hi", "--engine", "ray")
+    assert result.exit_code == 2, result.output
+    assert "KARMAYOGI_MT_MODEL" in " ".join(result.output.split()) and "internal error" not in result.output

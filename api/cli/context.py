@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
+from typer.exceptions import TyperException
 
 from api.settings import Settings
 from embeddings import EncoderNotAvailableError, SearchIndexError
@@ -91,8 +92,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             # The database cannot be reached or used now (refused, timed out, locked): one line, no traceback.
             errors.print(f"[red]error:[/] {database_unavailable(error)}", markup=True, highlight=False)
             raise typer.Exit(EXIT_NOT_READY) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
+        except (typer.Exit, typer.Abort, TyperException, click.exceptions.Exit, click.ClickException):
+            raise  # typer's own (it vendors click: its exceptions are not click's) and click's: usage, exits
         except Exception as error:
             raise typer.Exit(report_bug(error)) from None
 
