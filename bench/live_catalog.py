@@ -145,8 +145,10 @@ def header(keys: dict[str, str], holder: str) -> dict[str, str]:
 # --- (a) ------------------------------------------------------------------------------------------------------
 def ingest_to_visible(base: str, keys: dict[str, str], role: dict[str, Any], trials: int) -> dict[str, object]:
     """A new course tagged with the role's first competency at level 1, with a text no other course has."""
-    needed = role["competencies"][0]["competency_id"]
-    profile = {"roles": [role["id"]], "k": 10}
+    required = role["competencies"]
+    needed = required[0]["competency_id"]
+    # Every other required level already held: the one gap left is what the new course builds.
+    profile = {"roles": [role["id"]], "levels": {c["competency_id"]: c["level"] for c in required[1:]}, "k": 10}
     seconds: list[float] = []
     for trial in range(trials):
         identifier = f"do_bench_live_{trial}_{time.time_ns()}"
