@@ -16,7 +16,6 @@ from models import (
     Change,
     ChangeKind,
     approved_languages,
-    catalog_fingerprint,
     latest_sequence,
     list_courses,
     session_scope,
@@ -32,7 +31,6 @@ from search.updates import updated_searcher
 class StoredRecommender:
     """A recommender and its searcher from one state of the catalog: everything up to change `sequence`."""
 
-    fingerprint: str
     recommender: Recommender
     searcher: CourseSearcher | None  # None: tag evidence only, no search
     sequence: int = 0
@@ -52,13 +50,12 @@ def load_recommender(
     with session_scope(engine) as session:
         # Read first: a change committed while the rest loads is applied again later, which changes nothing.
         sequence = latest_sequence(session)
-        fingerprint = catalog_fingerprint(session)
         inputs = load_inputs(session)
     searcher = None
     if search is not None and inputs.courses:
         searcher = open_or_build_searcher(engine, home, search, notify)
     recommender = Recommender(inputs, searcher.match_texts if searcher else None, ranking=ranking)
-    return StoredRecommender(fingerprint, recommender, searcher, sequence)
+    return StoredRecommender(recommender, searcher, sequence)
 
 
 def refresh_recommender(engine: Engine, current: StoredRecommender, changes: Sequence[Change]) -> StoredRecommender:
@@ -71,7 +68,6 @@ def refresh_recommender(engine: Engine, current: StoredRecommender, changes: Seq
     touched = {change.course_id for change in changes if change.kind == "course" and change.course_id}
     previous = current.recommender.inputs
     with session_scope(engine) as session:
-        fingerprint = catalog_fingerprint(session)
         inputs = load_inputs(session) if "catalog" in kinds else _updated_inputs(session, previous, touched, kinds)
     searcher = current.searcher
     if searcher is not None:
@@ -92,7 +88,7 @@ def refresh_recommender(engine: Engine, current: StoredRecommender, changes: Seq
         priority=old.priority,
         role_free=old.role_free,
     )
-    return StoredRecommender(fingerprint, recommender, searcher, changes[-1].sequence)
+    return StoredRecommender(recommender, searcher, changes[-1].sequence)
 
 
 def _updated_inputs(
