@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers, move_problem_schemas
 from api.input_text import safe_text
+from api.json_response import PRECISION, JsonResponse
 from api.limits import RequestGate
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import catalog, health, insights, keys, recommendations, review, search, translation
@@ -22,12 +23,14 @@ from api.worker_header import WorkerHeader
 
 STATIC = Path(__file__).with_name("static")
 
-DESCRIPTION = """
+DESCRIPTION = f"""
 Course recommendations, semantic search, the catalog and translation review for iGOT Karmayogi.
 
 Every `/v1` route needs an API key (`Authorization: Bearer kyk_…` or `X-API-Key`) with the route's scope:
 `recommend:read` (the portal), `catalog:write` and `translate:review` (content teams), `admin` (everything).
 Errors are `application/problem+json` (RFC 9457); `errors` names each offending field.
+Responses are UTF-8 JSON, non-ASCII text as is; every number with a fraction (scores, similarities) is
+{PRECISION}.
 """
 
 
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # No redirect from `/path/` to `/path`: Starlette builds its Location from the Host header, which a client
         # chooses; an unknown path is a 404 instead.
         redirect_slashes=False,
+        default_response_class=JsonResponse,  # UTF-8 as is, floats rounded: api/json_response.py
     )
     app.state.metrics = Metrics()
     if services is not None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import log_policy
+from api.json_response import JsonResponse
 from models import IngestRejectedError, InvalidInputError, NotFoundError, SchemaNotReadyError, UnknownLanguageError
 from translation import IllegalTransitionError
 
@@ -31,18 +32,18 @@ log = logging.getLogger("karmayogi.api")
 
 class FieldProblem(BaseModel):
     field: str = Field(description="Where: `query.k`, `body.competencies.0.level`, `path.id`, or a field of a line")
-    reason: str
+    reason: str = Field(description="What is wrong with it, in English")
     line: int | None = Field(default=None, description="Line of the request body (bulk ingest)")
-    record_id: str | None = None
+    record_id: str | None = Field(default=None, description="The id of the record on that line, when it has one")
 
 
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
     type: str = Field(description="A URN naming the kind of problem, e.g. urn:karmayogi:problem:not-found")
-    title: str
-    status: int
-    detail: str
+    title: str = Field(description="A short, fixed summary of the kind of problem")
+    status: int = Field(description="The HTTP status code")
+    detail: str = Field(description="What went wrong with this request, in English")
     instance: str | None = Field(default=None, description="The request path")
     errors: list[FieldProblem] = Field(default_factory=list, description="One entry per offending field")
     error_id: str | None = Field(
@@ -135,7 +136,7 @@ def problem_response(
         errors=list(errors),
         error_id=error_id,
     )
-    return JSONResponse(
+    return JsonResponse(
         problem.model_dump(mode="json", exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
 
