@@ -19,11 +19,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import log_policy
 from api.json_response import JsonResponse
-from models import IngestRejectedError, InvalidInputError, NotFoundError, SchemaNotReadyError, UnknownLanguageError
+from models import (
+    IngestRejectedError,
+    InvalidInputError,
+    NotFoundError,
+    SchemaNotReadyError,
+    UnknownLanguageError,
+    database_unavailable,
+)
 from translation import IllegalTransitionError
 
 PROBLEM_JSON = "application/problem+json"
@@ -177,6 +185,33 @@ def _invalid_input(request: Request, error: Exception) -> JSONResponse:
     return problem_response(request, 422, "invalid-input", "Invalid input", detail=str(error))
 
 
+# How long a client is told to wait before retrying when the database is unavailable (a lock held, a restart).
+RETRY_AFTER_SECONDS = 2
+
+
+def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The database cannot be used now (locked by another writer, unreachable, silent, timed out): a 503 the client
+    may retry, and one log line, not a traceback (the cause is outside the service)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    reason = str(cause).strip().splitlines()
+    log.warning(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(cause).__name__,
+        reason[0] if reason else "",
+    )
+    return problem_response(
+        request,
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        detail="the database cannot be used right now (busy with another writer, unreachable or too slow to "
+        f"answer); the request did not complete: retry in {RETRY_AFTER_SECONDS} s",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _schema_not_ready(request: Request, error: Exception) -> JSONResponse:
     log.error("database not ready: %s", error)
     return problem_response(request, 503, "not-ready", "Service not ready", detail="the database is not migrated")
@@ -263,6 +298,8 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        if database_unavailable(error):
+            return _database_unavailable(request, error)
         error_id = uuid.uuid4().hex[:12]
         log.error("error %s: unhandled on %s %s", error_id, request.method, request.url.path, exc_info=error)
         detail = f"the request failed because of a fault in the service, logged as error {error_id}"
@@ -287,7 +324,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body too large",
         415: "Unsupported Content-Type",
         422: "Invalid request; `errors` names each offending field",
-        503: "Service not ready",
+        503: "Service not ready, or the database unavailable for now (`Retry-After` says when to retry)",
     }
     return {
         status: {"description": descriptions[status], "model": Problem, "content": {PROBLEM_JSON: {}}}

@@ -93,7 +93,7 @@ class Services:
 
 def load_services(settings: Settings) -> Services:
     """Connect to the (migrated) database and load what the routes need, once."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.database)
     check_schema(engine)
     services = Services(
         settings=settings,

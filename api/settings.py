@@ -2,9 +2,9 @@
 once by the command line and once by each service worker, and handed down: the packages below `api` take the
 section they need as an argument.
 
-Sections: the storage (`home`, `database_url`) at the top; `search` (`KARMAYOGI_SEARCH_*`), `mt` (machine
-translation, `KARMAYOGI_MT_*`) and `service` (the HTTP service, `KARMAYOGI_*`), each defined beside the code it
-configures. The README's configuration table lists every variable."""
+Sections: the storage (`home`, `database_url`) at the top; `database` (its timeouts, `KARMAYOGI_DB_*`), `search`
+(`KARMAYOGI_SEARCH_*`), `mt` (machine translation, `KARMAYOGI_MT_*`) and `service` (the HTTP service,
+`KARMAYOGI_*`), each defined beside the code it configures. The README's configuration table lists every variable."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models import DatabaseSettings
 from models.settings import normalise_database_url
 from search.config import SearchSettings
 from translation.config import TranslationSettings
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "KARMAYOGI_DATABASE_URL"),
         description="SQLAlchemy URL; a SQLite file under `home` when unset",
     )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="The database's timeouts")
     search: SearchSettings = Field(default_factory=SearchSettings, description="The course index's encoders")
     mt: TranslationSettings = Field(default_factory=TranslationSettings, description="The machine translation model")
     service: ServiceSettings = Field(default_factory=ServiceSettings, description="The HTTP service")
@@ -109,6 +111,7 @@ def environment_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     sections: list[tuple[type[BaseSettings], str]] = [
         (Settings, ""),
+        (DatabaseSettings, "database"),
         (SearchSettings, "search"),
         (TranslationSettings, "mt"),
         (ServiceSettings, "service"),
@@ -116,7 +119,7 @@ def environment_table() -> str:
     for model, section in sections:
         prefix = str(model.model_config.get("env_prefix", ""))
         for name, field in model.model_fields.items():
-            if name in ("search", "mt", "service"):
+            if name in ("database", "search", "mt", "service"):
                 continue
             alias = field.validation_alias
             names = list(alias.choices) if isinstance(alias, AliasChoices) else [prefix + name]

@@ -17,7 +17,7 @@ from models.catalog import (
     retire_course,
 )
 from models.changes import Change, ChangeKind, changes_after, latest_sequence, record_changes
-from models.db import SchemaNotReadyError, check_schema, make_engine, session_scope, upgrade
+from models.db import SchemaNotReadyError, check_schema, database_unavailable, make_engine, session_scope, upgrade
 from models.ingest import KINDS, IngestReport, ingest_file
 from models.languages import LANGUAGES, Language, UnknownLanguageError, get_language, normalise_language
 from models.problems import IngestRejectedError, InvalidInputError, Problem
@@ -34,6 +34,7 @@ from models.schemas import (
     RequiredCompetency,
     Role,
 )
+from models.settings import DatabaseSettings
 from models.statuses import UnitStatus
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "CompetencyTheme",
     "Course",
     "CourseCompetency",
+    "DatabaseSettings",
     "IngestRejectedError",
     "IngestReport",
     "InvalidInputError",
@@ -67,6 +69,7 @@ __all__ = [
     "catalog_stats",
     "changes_after",
     "check_schema",
+    "database_unavailable",
     "get_competency",
     "get_course",
     "get_language",
