@@ -18,7 +18,7 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="`ok` while the process answers")
 
 
 class CatalogState(BaseModel):
@@ -26,7 +26,9 @@ class CatalogState(BaseModel):
 
     applied_sequence: int = Field(description="The last change of the catalog's change feed this worker serves")
     catalog_sequence: int = Field(description="The last change in the feed, as this worker last read it")
-    behind_seconds: float = Field(description="Age of the oldest change not served yet; 0 when caught up")
+    behind_seconds: float = Field(
+        description="Age of the oldest change not served yet, in seconds; 0 when caught up; rounded to 3 decimal places"
+    )
     courses: int = Field(description="Courses in the served state")
     worker: int = Field(description="The worker's process id (several workers answer on one port)")
 
@@ -34,7 +36,7 @@ class CatalogState(BaseModel):
 class Readiness(BaseModel):
     ready: bool = Field(description="True while a consistent state is served and the database answers")
     checks: dict[str, str] = Field(description="`ok`, or what is wrong, by component (database, index)")
-    catalog: CatalogState
+    catalog: CatalogState = Field(description="How current the served catalog state is")
 
 
 @router.get("/healthz", summary="The process is alive")
