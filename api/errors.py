@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import log_policy
@@ -31,6 +32,7 @@ from models import (
     SchemaNotReadyError,
     UnknownLanguageError,
     database_unavailable,
+    error_line,
 )
 from translation import IllegalTransitionError
 
@@ -192,15 +194,7 @@ RETRY_AFTER_SECONDS = 2
 def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
     """The database cannot be used now (locked by another writer, unreachable, silent, timed out): a 503 the client
     may retry, and one log line, not a traceback (the cause is outside the service)."""
-    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    reason = str(cause).strip().splitlines()
-    log.warning(
-        "database unavailable on %s %s: %s: %s",
-        request.method,
-        request.url.path,
-        type(cause).__name__,
-        reason[0] if reason else "",
-    )
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error_line(error))
     return problem_response(
         request,
         503,
@@ -298,18 +292,25 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        if database_unavailable(error):
-            return _database_unavailable(request, error)
         error_id = uuid.uuid4().hex[:12]
         log.error("error %s: unhandled on %s %s", error_id, request.method, request.url.path, exc_info=error)
         detail = f"the request failed because of a fault in the service, logged as error {error_id}"
         return problem_response(request, 500, "internal", "Internal error", detail=detail, error_id=error_id)
+
+    async def database_error(request: Request, error: Exception) -> JSONResponse:
+        # Registered for the database's errors so that a 503 is answered here, not by the last-resort handler
+        # (which re-raises for the server to log a traceback); any other database error is a bug all the same.
+        if database_unavailable(error):
+            return _database_unavailable(request, error)
+        return await unexpected(request, error)
 
     app.add_exception_handler(ApiError, _paged(api_error))
     app.add_exception_handler(RequestValidationError, _paged(validation_error))
     app.add_exception_handler(StarletteHTTPException, _paged(http_error))
     for error_type, handler in DOMAIN_ERRORS.items():
         app.add_exception_handler(error_type, _paged(_async(handler)))
+    for error_type in (DBAPIError, SQLAlchemyTimeoutError):
+        app.add_exception_handler(error_type, _paged(database_error))
     app.add_exception_handler(Exception, _paged(unexpected))
 
 

@@ -17,7 +17,15 @@ from models.catalog import (
     retire_course,
 )
 from models.changes import Change, ChangeKind, changes_after, latest_sequence, record_changes
-from models.db import SchemaNotReadyError, check_schema, database_unavailable, make_engine, session_scope, upgrade
+from models.db import (
+    SchemaNotReadyError,
+    check_schema,
+    database_unavailable,
+    error_line,
+    make_engine,
+    session_scope,
+    upgrade,
+)
 from models.ingest import KINDS, IngestReport, ingest_file
 from models.languages import LANGUAGES, Language, UnknownLanguageError, get_language, normalise_language
 from models.problems import IngestRejectedError, InvalidInputError, Problem
@@ -70,6 +78,7 @@ __all__ = [
     "changes_after",
     "check_schema",
     "database_unavailable",
+    "error_line",
     "get_competency",
     "get_course",
     "get_language",

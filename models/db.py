@@ -121,6 +121,14 @@ _SQLITE_UNAVAILABLE = (
 _POSTGRES_UNAVAILABLE = ("08", "53", "57", "58", "55P03")
 
 
+def error_line(error: BaseException) -> str:
+    """`Type: first line of the message` of a database error (the driver's own, not SQLAlchemy's wrapper with its
+    SQL and parameters): for a log line that says what happened without a traceback or the data."""
+    cause = error.orig if isinstance(error, sa_exc.DBAPIError) and error.orig is not None else error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
+
+
 def database_unavailable(error: BaseException) -> bool:
     """Whether `error` says the database cannot be used right now (down, unreachable, silent, locked by another
     writer, timed out, or no free connection) rather than that a statement is wrong: a 503, not a 500."""
