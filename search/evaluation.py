@@ -18,6 +18,7 @@ import ir_measures
 import numpy as np
 from ir_measures import RR, R, nDCG
 
+from embeddings import EmbeddingCache
 from models import InvalidInputError, ingest_file, list_courses, make_engine, session_scope, upgrade
 from search.building import build_searcher
 from search.config import RetrievalConfig
@@ -76,10 +77,15 @@ def read_judgements(path: Path, min_courses: int = 5) -> Judgements:
 
 
 def scratch_searcher(
-    courses_file: Path, config: RetrievalConfig, progress: Callable[[int], None] | None = None
+    courses_file: Path,
+    config: RetrievalConfig,
+    progress: Callable[[int], None] | None = None,
+    *,
+    cache: Path | None = None,
 ) -> CourseSearcher:
     """Ingest the file into a throw-away SQLite database (unknown fields such as `skills` are ignored there)
-    and index it in memory."""
+    and index it in memory. Nothing else is read: no live database, no stored index. `cache`: an embedding cache
+    file to read and fill (keyed by model and text hash, it changes the run's time, never its result)."""
     with tempfile.TemporaryDirectory(prefix="karmayogi-eval-") as scratch:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'eval.db'}")
         try:
@@ -89,7 +95,13 @@ def scratch_searcher(
                 courses = list_courses(session)
         finally:
             engine.dispose()
-    return build_searcher(courses, {}, config, progress=progress)
+    if cache is None:
+        return build_searcher(courses, {}, config, progress=progress)
+    vectors = EmbeddingCache(cache)
+    try:
+        return build_searcher(courses, {}, config, cache=vectors, progress=progress)
+    finally:
+        vectors.close()
 
 
 def method_runs(searcher: CourseSearcher, queries: Sequence[str]) -> dict[str, list[Ranking]]:
@@ -176,9 +188,11 @@ def evaluate_retrieval(
     config: RetrievalConfig = RetrievalConfig(),
     min_courses: int = 5,
     progress: Callable[[int], None] | None = None,
+    *,
+    cache: Path | None = None,
 ) -> tuple[Judgements, list[MethodScores]]:
     judgements = read_judgements(courses_file, min_courses)
-    searcher = scratch_searcher(courses_file, config, progress)
+    searcher = scratch_searcher(courses_file, config, progress, cache=cache)
     runs = method_runs(searcher, list(judgements.relevant))
     return judgements, score_runs(runs, judgements)
 

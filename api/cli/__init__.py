@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from huggingface_hub.utils.tqdm import disable_progress_bars
 
-from api.cli import catalog, demo, insights, keys, recommend, search, serve, synth, translate
+from api.cli import catalog, demo, evaluate, insights, keys, recommend, search, serve, synth, translate
 from api.cli.context import engine, settings
 
 app = typer.Typer(
@@ -41,8 +41,8 @@ app.command("recommend-batch")(recommend.recommend_batch)
 app.command("translate")(translate.translate)
 app.add_typer(translate.translations_app, name="translations")
 app.add_typer(translate.models_app, name="models")
-app.add_typer(recommend.eval_app, name="eval")
+app.add_typer(evaluate.eval_app, name="eval")
 app.add_typer(insights.insights_app, name="insights")
 app.add_typer(search.index_app, name="index")
 app.command("search")(search.search)
-recommend.eval_app.command("retrieval")(search.eval_retrieval)
+evaluate.eval_app.command("retrieval")(evaluate.eval_retrieval)

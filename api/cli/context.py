@@ -17,7 +17,16 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -158,16 +167,34 @@ def _jsonable(value: Any) -> Any:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar for long work; yields `advance(n)`. Silent when stdout is not a terminal."""
+def progress_bar(
+    description: str, total: int | None, *, unit: str = "", passes: int = 1
+) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar for long work, counting `total` things of `unit` (e.g. courses) with the time left;
+    yields `advance(n)`, where the work reports each thing `passes` times (one per encoder, say). Silent when
+    standard error is not a terminal."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn(unit),
         TimeElapsedColumn(),
+        RemainingColumn(),
         console=errors,
         transient=True,
         disable=not errors.is_terminal,
     ) as progress:
         task = progress.add_task(description, total=total)
-        yield lambda n: progress.advance(task, n)
+        yield lambda n: progress.advance(task, n / passes)
+
+
+class RemainingColumn(ProgressColumn):
+    """The time left, from the rate since the work began (rich's own waits for several samples): shown as soon
+    as the first thing is done."""
+
+    def render(self, task: Task) -> Text:
+        elapsed, done, total = task.elapsed, task.completed, task.total
+        if not elapsed or not done or total is None:
+            return Text("left: estimating", style="progress.remaining")
+        left = max(0.0, elapsed * (total - done) / done)
+        return Text(f"left: {int(left) // 60}:{int(left) % 60:02d}", style="progress.remaining")

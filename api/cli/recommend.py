@@ -1,4 +1,4 @@
-"""Recommendation commands: `recommend`, `gaps`, `path`, `recommend-batch` and `eval recommend`."""
+"""Recommendation commands: `recommend`, `gaps`, `path` and `recommend-batch`."""
 
 from __future__ import annotations
 
@@ -20,10 +20,8 @@ from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, run_batc
 from api.localize import displays, reasons
 from models import LEVEL_NAMES, Learner, get_learner, iter_learners, normalise_language, session_scope
 from models.display import CourseDisplay
-from models.sample_data import DATA_DIR
 from recommender.batch import read_learners_jsonl, run_batch
 from recommender.batch_ray import ROUND_CHUNKS
-from recommender.evaluation import evaluate_recommender
 from recommender.explain import Explanation
 from recommender.gaps import GapAnalysis, ProfileError, inline_learner
 from recommender.inputs import CatalogInputs
@@ -34,9 +32,6 @@ from recommender.stored import load_recommender
 from search import retrieval_config
 from translation import catalog_glossary
 
-eval_app = typer.Typer(help="Evaluate against the judged sets under data/eval/.", no_args_is_help=True)
-
-JUDGED_SET = DATA_DIR / "eval" / "recommend_judged.jsonl"
 IMPORTANCE = {1: "useful", 2: "important", 3: "critical"}
 
 LearnerOption = Annotated[str | None, typer.Option("--learner", help="A learner in the database.")]
@@ -385,38 +380,3 @@ def _demo_learners(session: Session) -> list[str]:
         elif not learner.roles and without_role is None:
             without_role = learner.id
     return [i for i in (with_levels, without_levels, without_role) if i is not None]
-
-
-@eval_app.command("recommend")
-@reports_errors
-def eval_recommend(
-    judged: Annotated[Path, typer.Option("--judged", exists=True, dir_okay=False)] = JUDGED_SET,
-    semantic: SemanticOption = True,
-    as_json: JsonOption = False,
-) -> None:
-    """Our ranker and five baselines on the judged set, in one run: nDCG@10, Recall@10, MRR, gap coverage,
-    catalog coverage and intra-list diversity."""
-    judged_profiles, scores = evaluate_recommender(build_recommender(semantic), judged)
-    if as_json:
-        print_json([asdict(s) for s in scores])
-        return
-    table = Table(title=f"Recommendation quality on {judged.name} ({judged_profiles} profiles)", min_width=96)
-    for column in ("system", "nDCG@10", "R@10", "MRR", "GapCov@5", "GapCov@10", "CatCov", "ILD@10"):
-        table.add_column(column, justify="left" if column == "system" else "right")
-    for s in scores:
-        table.add_row(
-            s.system,
-            *(
-                f"{value:.3f}"
-                for value in (
-                    s.ndcg_10,
-                    s.recall_10,
-                    s.mrr,
-                    s.gap_coverage_5,
-                    s.gap_coverage_10,
-                    s.catalog_coverage,
-                    s.diversity,
-                )
-            ),
-        )
-    console.print(table, width=max(console.width, 100))

@@ -1,4 +1,4 @@
-"""Search commands: build the course index, search it (one query or a batch), evaluate retrieval."""
+"""Search commands: build the course index and search it (one query or a batch)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from search import (
     build_course_index,
     count_courses,
     encoding_passes,
-    evaluate_retrieval,
     open_course_searcher,
 )
 
@@ -52,7 +51,7 @@ MultilingualOption = Annotated[
 ]
 
 
-def _config(encoder: str | None, multilingual: str | None, method: Method = "hybrid") -> RetrievalConfig:
+def search_config(encoder: str | None, multilingual: str | None, method: Method = "hybrid") -> RetrievalConfig:
     """The configured encoders (settings' `search` section), each replaced by its option when given."""
     configured = settings().search
     multilingual = configured.multilingual_encoder if multilingual is None else multilingual
@@ -86,13 +85,13 @@ def index_build(
     index_kind = next((known for known in INDEX_KINDS if known == kind), None)
     if index_kind is None:
         raise typer.BadParameter("expected auto, flat or ivf", param_hint="--kind")
-    config = _config(encoder, multilingual)
+    config = search_config(encoder, multilingual)
     loader: Callable[[str], Encoder] = load_encoder
     if batch_engine is BatchEngine.ray:
         start_ray()
         loader = ray_encoder_loader(actors)
-    total = count_courses(engine()) * encoding_passes(config)
-    with progress_bar("embedding courses", total) as advance:
+    total = count_courses(engine())
+    with progress_bar("embedding", total, unit="courses", passes=encoding_passes(config)) as advance:
         report = build_course_index(
             engine(),
             settings().home,
@@ -144,7 +143,7 @@ def search(
         max_duration_seconds=max_minutes * 60 if max_minutes is not None else None,
     )
     reader = [normalise_language(code) for value in reads for code in value.split(",")]
-    searcher = open_course_searcher(engine(), settings().home, _config(encoder, multilingual, chosen))
+    searcher = open_course_searcher(engine(), settings().home, search_config(encoder, multilingual, chosen))
     if batch is not None:
         _search_batch(searcher, batch, top_k, filters, language=query_language, reads=reader)
         return
@@ -184,39 +183,3 @@ def _search_batch(
             line = {"query": query, "results": [{"identifier": i, "score": round(s, 6)} for i, s in results]}
             sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
         sys.stdout.flush()
-
-
-@reports_errors
-def eval_retrieval(
-    courses: Annotated[
-        Path, typer.Option("--courses", exists=True, dir_okay=False, help="JSON lines; each course has `skills`.")
-    ],
-    min_courses: Annotated[int, typer.Option("--min-courses", min=1, help="A skill must tag this many courses.")] = 5,
-    encoder: EncoderOption = None,
-    multilingual: MultilingualOption = None,
-    *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
-) -> None:
-    """nDCG@10, Recall@10 and MRR of every retrieval method on an external catalog with skill tags."""
-    config = _config(encoder, multilingual)
-    total = sum(1 for line in courses.open(encoding="utf-8") if line.strip())
-    with progress_bar("embedding courses", total * encoding_passes(config)) as advance:
-        judgements, results = evaluate_retrieval(courses, config, min_courses, advance)
-    if as_json:
-        print_json({"queries": len(judgements.relevant), "methods": [r.__dict__ for r in results]})
-        return
-    dev, test = len(judgements.split("dev").relevant), len(judgements.split("test").relevant)
-    table = Table(title=f"{courses.name}: {len(judgements.relevant)} skill queries (dev {dev} / test {test})")
-    for column in ("method", "nDCG@10", "Recall@10", "MRR", "nDCG@10 dev", "nDCG@10 test"):
-        table.add_column(column, justify="left" if column == "method" else "right")
-    for result in results:
-        overall = result.scores["all"]
-        table.add_row(
-            result.method,
-            f"{overall['nDCG@10']:.3f}",
-            f"{overall['Recall@10']:.3f}",
-            f"{overall['MRR']:.3f}",
-            f"{result.scores['dev']['nDCG@10']:.3f}",
-            f"{result.scores['test']['nDCG@10']:.3f}",
-        )
-    console.print(table)
