@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import Field
+from pydantic import Field, computed_field
 from sqlalchemy.orm import Session
 
 from api.vocab import LanguageCode
 from models import Course
 from models.display import CourseDisplay, CourseTexts, choose_display, course_displays
+from models.schemas import Identifier
 from recommender import Explanation
 from recommender.messages import SOURCE_LANGUAGE, reason_language
 from translation import Glossary
@@ -34,7 +35,17 @@ ReaderLanguage = Annotated[
 class LocalizedCourse(Course):
     """A course as stored, with how to show it to the reader."""
 
+    identifier: Identifier = Field(
+        description="Deprecated, to be removed in the next release: the same as `course_id`, the name every "
+        "response uses for a course's id",
+        deprecated=True,
+    )
     display: CourseDisplay = Field(description=DISPLAY_DESCRIPTION)
+
+    @computed_field(description="The course's id (`course_id` in every response)")  # type: ignore[prop-decorator]
+    @property
+    def course_id(self) -> str:
+        return self.__dict__["identifier"]  # read past the deprecation warning of `identifier`
 
 
 def displays(session: Session, courses: Iterable[Course], languages: Sequence[str]) -> dict[str, CourseDisplay]:

@@ -14,8 +14,9 @@ from models import LANGUAGES
 LanguageCode = StrEnum("LanguageCode", {language.code: language.code for language in LANGUAGES})  # type: ignore[misc]
 
 
-def _comma_separated(value: object) -> object:
-    # A list of query values, each possibly "hi,en": one item per code, each then checked against the vocabulary.
+def comma_separated(value: object) -> object:
+    """A list of query values, each possibly "hi,en": one item per value, each then checked against the
+    vocabulary (for a list parameter: `Annotated[list[X], BeforeValidator(comma_separated)]`)."""
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list | tuple):
@@ -25,8 +26,9 @@ def _comma_separated(value: object) -> object:
 
 # A list of languages as a query parameter: repeated (`language=hi&language=en`), comma-separated
 # (`language=hi,en`) or both. An unknown code is a 422 naming the parameter.
-LanguageCodes = Annotated[list[LanguageCode], BeforeValidator(_comma_separated)]
+LanguageCodes = Annotated[list[LanguageCode], BeforeValidator(comma_separated)]
 LIST_OF_LANGUAGES = "Repeat the parameter or separate codes with commas: `hi,en`"
+LIST_OF_VALUES = "Repeat the parameter or separate values with commas"
 # What translation may translate into: every language but English, the source.
 TargetLanguageCode = StrEnum(  # type: ignore[misc]  # members from LANGUAGES, as for LanguageCode
     "TargetLanguageCode", {language.code: language.code for language in LANGUAGES if language.code != "en"}

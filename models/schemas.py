@@ -50,11 +50,11 @@ class CompetencyTheme(Record):
 class Competency(Record):
     """A KCM sub-theme: the unit that roles require and courses build."""
 
-    id: Identifier
-    theme_id: Identifier
-    area_id: Identifier
-    name: Name
-    description: str = ""
+    id: Identifier = Field(description="The competency's id, e.g. FUN-02-01")
+    theme_id: Identifier = Field(description="Its theme's id, e.g. FUN-02")
+    area_id: Identifier = Field(description="Its area's id: BEH (behavioural), FUN (functional) or DOM (domain)")
+    name: Name = Field(description="The competency's name (English)")
+    description: str = Field(default="", description="What the competency is about (English)")
     levels: dict[Level, NonEmptyText] = Field(description="A descriptor for each of the five levels")
 
     @field_validator("levels")
@@ -76,7 +76,7 @@ class CompetencyModel(Record):
 
 
 class RequiredCompetency(Record):
-    competency_id: Identifier
+    competency_id: Identifier = Field(description="The required competency's id")
     level: Level
     importance: Annotated[int, Field(ge=1, le=3, description="1 useful, 2 important, 3 critical")] = 2
 
@@ -84,14 +84,16 @@ class RequiredCompetency(Record):
 class Role(Record):
     """A designation in a department (FRAC): what it does and the competency levels it requires."""
 
-    id: Identifier
-    designation: Name
-    department: Name
-    ministry: OptionalName | None = None
-    state: Annotated[str, Field(max_length=128)] | None = None
-    responsibilities: list[str] = []
-    activities: list[str] = []
-    competencies: list[RequiredCompetency] = []
+    id: Identifier = Field(description="The role's id, e.g. ROLE-DOPT-SO")
+    designation: Name = Field(description="The post, e.g. Section Officer")
+    department: Name = Field(description="The department the post is in, by name")
+    ministry: OptionalName | None = Field(default=None, description="The ministry, or the state's government")
+    state: Annotated[str, Field(max_length=128)] | None = Field(
+        default=None, description="The state of a state government's role; null: a central role"
+    )
+    responsibilities: list[str] = Field(default=[], description="What the post holder is responsible for (FRAC)")
+    activities: list[str] = Field(default=[], description="What the post holder does (FRAC)")
+    competencies: list[RequiredCompetency] = Field(default=[], description="The competency levels the role requires")
 
     @model_validator(mode="after")
     def _each_competency_once(self) -> Role:
@@ -100,7 +102,7 @@ class Role(Record):
 
 
 class CourseCompetency(Record):
-    competency_id: Identifier
+    competency_id: Identifier = Field(description="The id of a competency the course builds")
     level: Level | None = Field(default=None, description="None: the provider did not state a level")
 
 
@@ -112,18 +114,26 @@ LevelSource = Literal["self", "assessed"]  # a learner's own statement, or an as
 
 
 class Course(Record):
-    identifier: Identifier
-    name: NonEmptyText
-    description: str = ""
-    keywords: list[str] = []
-    languages: list[str] = Field(default=["en"], min_length=1)
-    duration_seconds: Count | None = None
-    primary_category: Annotated[str, Field(max_length=64)] = "Course"
-    organisations: list[str] = []
-    rating: Annotated[float, Field(ge=0, le=5)] | None = None
-    rating_count: Count = 0
-    competencies: list[CourseCompetency] = []
-    source_format: SourceFormat = "plain"
+    identifier: Identifier = Field(description="The course's id (iGOT's do_…)")
+    name: NonEmptyText = Field(description="The course's name, as written by its provider")
+    description: str = Field(default="", description="The course's description, as written by its provider")
+    keywords: list[str] = Field(default=[], description="The provider's keywords")
+    languages: list[str] = Field(
+        default=["en"], min_length=1, description="The languages the course is offered in (codes, e.g. hi)"
+    )
+    duration_seconds: Count | None = Field(default=None, description="The course's length in seconds; null: not stated")
+    primary_category: Annotated[str, Field(max_length=64)] = Field(
+        default="Course", description="iGOT's primaryCategory, e.g. Course, Program"
+    )
+    organisations: list[str] = Field(default=[], description="The course's providers, by full name")
+    rating: Annotated[float, Field(ge=0, le=5)] | None = Field(
+        default=None, description="The average rating, 0-5 (over HTTP rounded to 4 decimal places); null: unrated"
+    )
+    rating_count: Count = Field(default=0, description="How many learners rated the course")
+    competencies: list[CourseCompetency] = Field(default=[], description="The competencies the course builds")
+    source_format: SourceFormat = Field(
+        default="plain", description="The shape it was ingested from: igot_v6, igot_v5, plain or csv"
+    )
     status: CourseStatus = Field(
         default="active", description="`retired`: out of search and recommendations, its history and translations kept"
     )

@@ -223,7 +223,8 @@ def test_paths_and_the_catalog_carry_the_display(served, catalog: Engine):
     for step in path["steps"]:
         if step["course_id"] == "do_noting":
             assert step["display"]["name"] == NOTING_HI
-    assert path["total_duration_seconds"] >= 0 and isinstance(path["steps"][0]["closes"][0], list)
+    assert path["total_duration_seconds"] >= 0
+    assert set(path["steps"][0]["closes"][0]) == {"competency_id", "competency", "level"}
 
     one = client.get("/v1/courses/do_noting", params={"lang": "hi"}).json()
     assert (one["name"], one["display"]["name"], one["display"]["source"]) == (NOTING, NOTING_HI, "translation")
@@ -236,7 +237,7 @@ def test_paths_and_the_catalog_carry_the_display(served, catalog: Engine):
 
 
 def by_id_courses(items: list[dict]) -> dict[str, dict]:
-    return {item["identifier"]: item for item in items}
+    return {item["course_id"]: item for item in items}
 
 
 # --- the CLI --------------------------------------------------------------------------------------------------

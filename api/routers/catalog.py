@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
+from pydantic import StringConstraints
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -15,6 +16,7 @@ from sqlalchemy.sql import Select
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import FieldProblem, InvalidInput, UnsupportedMediaType, problem_responses
 from api.localize import LocalizedCourse, ReaderLanguage, displays
+from api.name_filters import NAME_FILTER, matching_names
 from api.schemas import IngestResult, Page
 from api.settings import MAX_PAGE_SIZE
 from api.vocab import LanguageCode
@@ -47,6 +49,8 @@ writes = APIRouter(
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}")]
 IdFilter = Annotated[str | None, Query(min_length=1, max_length=128)]
+NameFilter = Annotated[str | None, Query(min_length=1, max_length=256)]
+CourseId = Annotated[str, PathParam(description="The course's id")]
 
 INGEST_TYPES = {"application/x-ndjson": ".jsonl", "application/jsonl": ".jsonl", "text/csv": ".csv"}
 
@@ -74,11 +78,17 @@ def list_courses(
         str | None, Query(min_length=1, max_length=64, description="primaryCategory, e.g. Course")
     ] = None,
     *,
+    provider: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] | None,
+        Query(description=f"Only courses by one of these providers. {NAME_FILTER}"),
+    ] = None,
     lang: ReaderLanguage = None,
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Page[LocalizedCourse]:
     query = select(CourseRow)
+    if provider:
+        query = query.where(CourseRow.identifier.in_(_courses_by(session, provider)))
     if language is not None:
         # Languages are stored as a JSON list of normalised codes; the quoted code matches one element.
         query = query.where(cast(CourseRow.languages, String).like(f'%"{language.value}"%'))
@@ -94,7 +104,7 @@ def list_courses(
 
 
 @router.get("/courses/{identifier}", summary="Get a course", responses=problem_responses(404))
-def get_one_course(session: SessionDep, identifier: str, lang: ReaderLanguage = None) -> LocalizedCourse:
+def get_one_course(session: SessionDep, identifier: CourseId, lang: ReaderLanguage = None) -> LocalizedCourse:
     return _localized(session, [get_course(session, identifier)], lang)[0]
 
 
@@ -154,7 +164,7 @@ def ingest_courses(
 def retire(
     session: SessionDep,
     services: ServicesDep,
-    identifier: Annotated[str, PathParam(min_length=1, max_length=128, description="The course's identifier")],
+    identifier: Annotated[str, PathParam(min_length=1, max_length=128, description="The course's id")],
 ) -> Response:
     retire_course(session, identifier)
     session.commit()
@@ -186,17 +196,27 @@ def list_competencies(
 
 
 @router.get("/competencies/{competency_id}", summary="Get a competency", responses=problem_responses(404))
-def get_one_competency(session: SessionDep, competency_id: str) -> Competency:
+def get_one_competency(
+    session: SessionDep,
+    competency_id: Annotated[str, PathParam(description="The competency's id (a KCM sub-theme), e.g. FUN-02-01")],
+) -> Competency:
     return get_competency(session, competency_id)
 
 
 @router.get("/roles", summary="List roles")
 def list_roles(
     session: SessionDep,
-    department: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
-    ministry: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    department: Annotated[NameFilter, Query(description=f"Only roles in this department. {NAME_FILTER}")] = None,
+    ministry: Annotated[
+        NameFilter, Query(description=f"Only roles under this ministry (or state government). {NAME_FILTER}")
+    ] = None,
     state: Annotated[
-        str | None, Query(min_length=1, max_length=128, description="State government; central roles have none")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=128,
+            description="Only roles of this state government (its name in any case); central roles have none",
+        ),
     ] = None,
     *,
     competency: Annotated[IdFilter, Query(description="Only roles that require this competency")] = None,
@@ -206,7 +226,8 @@ def list_roles(
     query = select(RoleRow)
     for column, value in ((RoleRow.department, department), (RoleRow.ministry, ministry), (RoleRow.state, state)):
         if value is not None:
-            query = query.where(column == value)
+            stored = [name for name in session.scalars(select(column).distinct()) if name is not None]
+            query = query.where(column.in_(matching_names([value], stored)))
     if competency is not None:
         requiring = select(RoleCompetencyRow.role_id).where(RoleCompetencyRow.competency_id == competency)
         query = query.where(RoleRow.id.in_(requiring))
@@ -215,8 +236,18 @@ def list_roles(
 
 
 @router.get("/roles/{role_id}", summary="Get a role and its competency profile", responses=problem_responses(404))
-def get_one_role(session: SessionDep, role_id: str) -> Role:
+def get_one_role(
+    session: SessionDep, role_id: Annotated[str, PathParam(description="The role's id, e.g. ROLE-DOPT-SO")]
+) -> Role:
     return get_role(session, role_id)
+
+
+def _courses_by(session: Session, providers: list[str]) -> set[str]:
+    """Ids of the courses by any of `providers` (as NAME_FILTER says); providers are stored as names in a JSON list,
+    so they are matched here rather than in SQL, alike on every database."""
+    rows = session.execute(select(CourseRow.identifier, CourseRow.organisations)).all()
+    wanted = matching_names(providers, (name for _, organisations in rows for name in organisations))
+    return {identifier for identifier, organisations in rows if wanted.intersection(organisations)}
 
 
 def _page(session: Session, query: Select[Any], offset: int, limit: int) -> tuple[list[Any], int]:

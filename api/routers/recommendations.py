@@ -10,15 +10,23 @@ from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import FieldProblem, InvalidInput, problem_responses
+from api.explanations import (
+    COMPETENCY_ID,
+    ExplanationOut,
+    GapAnalysisOut,
+    GapOut,
+    analysis_out,
+    explanation_out,
+    gap_out,
+)
+from api.json_response import PRECISION
 from api.localize import DISPLAY_DESCRIPTION, displays, reasons
+from api.schemas import RequestBody
 from api.services import Services
 from api.vocab import JsonInt, LanguageCode
 from models import Learner, NotFoundError, get_learner
 from models.display import CourseDisplay
 from recommender import (
-    Explanation,
-    Gap,
-    GapAnalysis,
     ProfileError,
     Recommendations,
     Recommender,
@@ -42,57 +50,85 @@ Lang = Annotated[
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S+$")]
 
 
+COURSE_ID = "The course's id"
+LEARNER_ID = "The learner's id; `inline-profile` for a profile posted to /v1/recommendations"
+NAME = "The course's name as stored (`display` has it in the reader's language)"
+DURATION = "The course's length in seconds; null: not stated"
+NOTES = "Remarks on the result (assumptions made, ids left out)"
+
+
 class RecommendationOut(BaseModel):
-    course_id: str
-    name: str
-    score: float
-    duration_seconds: int | None
-    languages: list[str]
+    course_id: str = Field(description=COURSE_ID)
+    name: str = Field(description=NAME)
+    score: float = Field(description=f"The ranking score, higher first; comparable within one response; {PRECISION}")
+    duration_seconds: int | None = Field(description=DURATION)
+    languages: list[str] = Field(description="The languages the course is offered in")
     display: CourseDisplay = Field(description=DISPLAY_DESCRIPTION)
     reason: str = Field(
         description="Why, in one line: the gaps it closes, the language, the rating; written in the first of the "
         "reader's languages that has a message catalog (English, Hindi), else in English"
     )
-    explanation: Explanation = Field(description="The evidence behind the reason, per gap")
+    explanation: ExplanationOut = Field(description="The evidence behind the reason, per gap")
 
 
 class RecommendationsOut(BaseModel):
-    learner_id: str
+    learner_id: str = Field(description=LEARNER_ID)
     mode: Literal["gaps", "role-free"] = Field(description="role-free: no role, so popularity, ratings, interests")
-    items: list[RecommendationOut]
-    gaps: list[Gap] = Field(description="The learner's gaps, highest priority first")
+    items: list[RecommendationOut] = Field(description="The courses, best first")
+    gaps: list[GapOut] = Field(description="The learner's gaps, highest priority first")
     reason: str | None = Field(description="Why the list is empty or short")
-    notes: list[str]
+    notes: list[str] = Field(description=NOTES)
+
+
+class ClosedLevel(BaseModel):
+    """A level of a competency that a step of the path reaches."""
+
+    competency_id: str = Field(description=COMPETENCY_ID)
+    competency: str = Field(description="The competency's name in the KCM (English)")
+    level: int = Field(description="The level reached by the course, 1-5")
+
+
+class UncoveredLevel(BaseModel):
+    """A level step of a gap that no available course builds."""
+
+    competency_id: str = Field(description=COMPETENCY_ID)
+    level: int = Field(description="The level no available course builds, 1-5")
 
 
 class PathStepOut(BaseModel):
     stage: int = Field(description="1: every gap's first level up, 2: the second, ...")
-    course_id: str
-    name: str
-    duration_seconds: int | None
-    closes: list[tuple[str, str, int]] = Field(description="(competency id, competency name, level reached)")
+    course_id: str = Field(description=COURSE_ID)
+    name: str = Field(description=NAME)
+    duration_seconds: int | None = Field(description=DURATION)
+    closes: list[ClosedLevel] = Field(description="The competency levels this course reaches")
     display: CourseDisplay = Field(description=DISPLAY_DESCRIPTION)
 
 
 class LearningPathOut(BaseModel):
-    learner_id: str
-    steps: list[PathStepOut]
-    total_duration_seconds: int
+    learner_id: str = Field(description=LEARNER_ID)
+    steps: list[PathStepOut] = Field(description="The courses in the order to take them")
+    total_duration_seconds: int = Field(description="The steps' durations added up (those that state one)")
     unknown_durations: int = Field(description="Steps whose course states no duration (not in the total)")
-    uncovered: list[tuple[str, int]] = Field(description="(competency id, level) that no available course builds")
-    notes: list[str]
+    uncovered: list[UncoveredLevel] = Field(description="Competency levels that no available course builds")
+    notes: list[str] = Field(description=NOTES)
 
 
-class Profile(BaseModel):
+class Profile(RequestBody):
     """A learner who is not in the database."""
 
     roles: list[Identifier] = Field(min_length=1, max_length=10, description="Role ids, e.g. ROLE-DOPT-SO")
     levels: dict[Identifier, Annotated[JsonInt, Field(ge=1, le=5)]] = Field(
         default_factory=dict, max_length=500, description="Competency id -> level the learner holds"
     )
-    preferred_languages: list[LanguageCode] = Field(default=[LanguageCode("en")], min_length=1, max_length=23)
+    preferred_languages: list[LanguageCode] = Field(
+        default=[LanguageCode("en")],
+        min_length=1,
+        max_length=23,
+        description="The languages the learner reads, best first: courses in them rank higher, and `display` and "
+        "`reason` follow them",
+    )
     completed: list[Identifier] = Field(default_factory=list, max_length=1000, description="Completed course ids")
-    k: Annotated[JsonInt, Field(ge=1, le=100)] = 10
+    k: Annotated[JsonInt, Field(ge=1, le=100)] = Field(default=10, description="How many courses")
 
 
 @router.get(
@@ -134,8 +170,8 @@ def profile_recommendations(session: SessionDep, services: ServicesDep, profile:
     summary="A learner's competency gaps against their roles, highest priority first",
     responses=problem_responses(404),
 )
-def learner_gaps(session: SessionDep, services: ServicesDep, learner_id: LearnerId) -> GapAnalysis:
-    return services.catalog.recommender().analyse(get_learner(session, learner_id))
+def learner_gaps(session: SessionDep, services: ServicesDep, learner_id: LearnerId) -> GapAnalysisOut:
+    return analysis_out(services.catalog.recommender().analyse(get_learner(session, learner_id)))
 
 
 @router.get(
@@ -159,14 +195,17 @@ def learner_path(
                 course_id=step.course_id,
                 name=step.name,
                 duration_seconds=step.duration_seconds,
-                closes=list(step.closes),
+                closes=[
+                    ClosedLevel(competency_id=competency_id, competency=name, level=level)
+                    for competency_id, name, level in step.closes
+                ],
                 display=shown[step.course_id],
             )
             for step in plan.steps
         ],
         total_duration_seconds=plan.total_duration_seconds,
         unknown_durations=plan.unknown_durations,
-        uncovered=list(plan.uncovered),
+        uncovered=[UncoveredLevel(competency_id=competency_id, level=level) for competency_id, level in plan.uncovered],
         notes=list(plan.notes),
     )
 
@@ -197,11 +236,11 @@ def _out(
                 languages=list(item.languages),
                 display=shown[item.course_id],
                 reason=reason(item.explanation),
-                explanation=item.explanation,
+                explanation=explanation_out(item.explanation),
             )
             for item in result.items
         ],
-        gaps=list(result.analysis.gaps),
+        gaps=[gap_out(gap) for gap in result.analysis.gaps],
         reason=result.reason,
         notes=list(result.notes),
     )

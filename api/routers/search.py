@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import problem_responses
+from api.json_response import PRECISION
 from api.localize import DISPLAY_DESCRIPTION, ReaderLanguage, displays
+from api.name_filters import NAME_FILTER, matching_names
 from api.vocab import LIST_OF_LANGUAGES, LanguageCode, LanguageCodes
 from models import Course, NotFoundError
 from models.display import CourseDisplay
@@ -31,24 +33,24 @@ K = Annotated[int, Query(ge=1, le=100, description="How many courses")]
 
 
 class Hit(BaseModel):
-    course_id: str
-    name: str
-    score: float = Field(description="Relevance; comparable within one response only")
-    languages: list[str]
-    duration_seconds: int | None
-    organisations: list[str]
+    course_id: str = Field(description="The course's id")
+    name: str = Field(description="The course's name as stored (`display` has it in the reader's language)")
+    score: float = Field(description=f"Relevance, higher first; comparable within one response only; {PRECISION}")
+    languages: list[str] = Field(description="The languages the course is offered in")
+    duration_seconds: int | None = Field(description="The course's length in seconds; null: not stated")
+    organisations: list[str] = Field(description="The course's providers, by full name")
     display: CourseDisplay = Field(description=DISPLAY_DESCRIPTION)
 
 
 class SimilarCourses(BaseModel):
-    course_id: str
-    items: list[Hit]
+    course_id: str = Field(description="The course the others are like")
+    items: list[Hit] = Field(description="The most similar courses, most similar first; the course itself left out")
 
 
 class SearchResults(BaseModel):
-    query: str
+    query: str = Field(description="The query, as given")
     language: str = Field(description="The query's language: given as `lang`, else detected")
-    items: list[Hit]
+    items: list[Hit] = Field(description="The courses found, best first")
 
 
 @router.get("/search", summary="Search courses by meaning, in any language (hybrid: dense and BM25)")
@@ -76,14 +78,20 @@ def search(
             + LIST_OF_LANGUAGES
         ),
     ] = None,
-    provider: Annotated[list[str] | None, Query(description="Only courses by one of these providers")] = None,
-    max_duration_minutes: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    provider: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] | None,
+        Query(description=f"Only courses by one of these providers. {NAME_FILTER}"),
+    ] = None,
+    max_duration_minutes: Annotated[
+        int | None, Query(ge=1, le=100_000, description="Only courses that take at most this many minutes")
+    ] = None,
 ) -> SearchResults:
     loaded = services.catalog.get()
     searcher = services.catalog.searcher_of(loaded)  # the same state as the course facts below
+    courses = loaded.recommender.courses_by_id_
     filters = SearchFilters(
         languages=frozenset(code.value for code in language or []),
-        providers=frozenset(provider or []),
+        providers=_providers(provider or [], courses),
         max_duration_seconds=max_duration_minutes * 60 if max_duration_minutes else None,
     )
     query_language = lang.value if lang else detect_language(q)
@@ -91,7 +99,6 @@ def search(
         found = searcher.search(q, k, filters, language=query_language, reads=[code.value for code in reads or []])
     # Each course is shown in the query's language first, then the languages the reader reads, then the filter's.
     reading = [query_language, *(code.value for code in [*(reads or []), *(language or [])])]
-    courses = loaded.recommender.courses_by_id_
     return SearchResults(query=q, language=query_language, items=_hits(session, courses, found, reading))
 
 
@@ -103,7 +110,7 @@ def search(
 def similar(
     session: SessionDep,
     services: ServicesDep,
-    identifier: Annotated[str, Path(min_length=1, max_length=128)],
+    identifier: Annotated[str, Path(min_length=1, max_length=128, description="The course's id")],
     k: K = 10,
     *,
     lang: ReaderLanguage = None,
@@ -122,6 +129,15 @@ def similar(
     )
 
 
+def _providers(asked: list[str], courses: Mapping[str, Course]) -> frozenset[str]:
+    """The providers' names as the catalog stores them; the asked values themselves when none matches (so the
+    filter still finds nothing rather than everything)."""
+    if not asked:
+        return frozenset()
+    stored = {name for course in courses.values() for name in course.organisations}
+    return frozenset(matching_names(asked, stored) or asked)
+
+
 def _hits(
     session: Session, courses: Mapping[str, Course], found: list[tuple[str, float]], reading: list[str]
 ) -> list[Hit]:
@@ -130,7 +146,7 @@ def _hits(
         Hit(
             course_id=course_id,
             name=courses[course_id].name,
-            score=round(score, 6),
+            score=score,
             languages=list(courses[course_id].languages),
             duration_seconds=courses[course_id].duration_seconds,
             organisations=list(courses[course_id].organisations),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,8 +13,10 @@ from api.auth import ApiKeyInfo
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import Conflict, FieldProblem, NotFound, NotReady, problem_responses
 from api.jobs import JobRequest
+from api.json_response import PRECISION
+from api.schemas import RequestBody
 from api.settings import MAX_PAGE_SIZE
-from api.vocab import JsonInt, LanguageCode, TargetLanguageCode, UtcDatetime
+from api.vocab import LIST_OF_VALUES, JsonInt, LanguageCode, TargetLanguageCode, UtcDatetime, comma_separated
 from models import NotFoundError, UnitStatus
 from models.tables import CourseRow, TranslationJobRow
 from translation import (
@@ -41,111 +43,120 @@ UnitId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The unit's id")]
 Field_ = Literal["name", "description"]
 Text = Annotated[str, Field(min_length=1, max_length=20_000, pattern=r"\S")]
 CourseId = Annotated[str, Field(min_length=1, max_length=128)]
+UnitStatuses = Annotated[list[UnitStatus], BeforeValidator(comma_separated)]
 
 
 class FlagOut(BaseModel):
-    check: str
-    severity: str
-    message: str
+    check: str = Field(description="The QA check's id, e.g. placeholders, numbers, glossary")
+    severity: str = Field(description="error, warning or info")
+    message: str = Field(description="What the check found, in English")
 
 
 class HistoryOut(BaseModel):
-    at: UtcDatetime
-    action: str
-    status: UnitStatus
-    text: str | None
-    actor: str | None
-    note: str | None
+    at: UtcDatetime = Field(description="When (UTC)")
+    action: str = Field(
+        description="What happened: created, machine_translated, edited, approved, rejected or source_changed"
+    )
+    status: UnitStatus = Field(description="The unit's status after it")
+    text: str | None = Field(description="The unit's text after it")
+    actor: str | None = Field(description="Who: a reviewer's key name, or the engine")
+    note: str | None = Field(description="The reviewer's note (a rejection's reason)")
 
 
 class UnitOut(BaseModel):
-    id: int
-    course_id: str
-    field: str
-    language: str
-    source_text: str
-    status: UnitStatus
+    id: int = Field(description="The unit's id")
+    course_id: str = Field(description="The course whose field it translates")
+    field: str = Field(description="The course's field: name or description")
+    language: str = Field(description="The language it translates into")
+    source_text: str = Field(description="The English text it was made from")
+    status: UnitStatus = Field(description="Where the unit is in the review workflow")
     actions: list[Action] = Field(
         description="What a reviewer may do to the unit now: the POST /units/{id}/<action> routes that accept it"
     )
-    engine: str | None
-    memory_score: float | None
-    draft: str | None
-    edited: str | None
+    engine: str | None = Field(description="What made the draft: a model's name, memory or memory-fuzzy; null: none")
+    memory_score: float | None = Field(
+        description=f"The translation memory match the draft came from, 0-100 (100: exact); {PRECISION}"
+    )
+    draft: str | None = Field(description="The machine or memory draft")
+    edited: str | None = Field(description="The reviewer's text, when edited")
     text: str | None = Field(description="What a reader would see: the reviewer's text, else the draft")
-    flags: list[FlagOut]
-    reviewer: str | None
-    note: str | None
-    updated_at: UtcDatetime
+    flags: list[FlagOut] = Field(description="The QA checks' findings on `text`")
+    reviewer: str | None = Field(description="The key name of the last reviewer to act on it")
+    note: str | None = Field(description="The reviewer's note")
+    updated_at: UtcDatetime = Field(description="When it last changed (UTC)")
 
 
 class TermOut(BaseModel):
     source: str = Field(description="The English term as it appears in the source")
-    start: int
-    end: int
+    start: int = Field(description="Where the term starts in the source (a character offset)")
+    end: int = Field(description="Where it ends (exclusive)")
     approved: str | None = Field(description="The glossary's rendering in the unit's language, if it has one")
-    do_not_translate: bool
+    do_not_translate: bool = Field(description="The term stays as it is in every language")
 
 
 class MemoryMatchOut(BaseModel):
-    source: str
-    target: str
-    score: float = Field(description="Similarity to the unit's source, 0-100")
+    source: str = Field(description="An approved translation's English text")
+    target: str = Field(description="Its approved translation into the unit's language")
+    score: float = Field(description=f"Similarity to the unit's source, 0-100; {PRECISION}")
 
 
 class UnitDetail(UnitOut):
-    history: list[HistoryOut]
-    terms: list[TermOut]
-    memory_matches: list[MemoryMatchOut]
+    history: list[HistoryOut] = Field(description="What happened to the unit, oldest first")
+    terms: list[TermOut] = Field(description="The glossary's terms found in the source")
+    memory_matches: list[MemoryMatchOut] = Field(description="The closest approved translations, closest first")
 
 
 class UnitList(BaseModel):
-    items: list[UnitOut]
-    offset: int
-    limit: int
+    items: list[UnitOut] = Field(description="This page's units")
+    offset: int = Field(description="Units skipped before this page")
+    limit: int = Field(description="The page size asked for")
 
 
-class EditBody(BaseModel):
-    text: Text
+class EditBody(RequestBody):
+    text: Text = Field(description="The reviewer's text")
 
 
-class ApproveBody(BaseModel):
+class ApproveBody(RequestBody):
     text: Text | None = Field(default=None, description="A final text to approve instead of the current one")
 
 
-class RejectBody(BaseModel):
-    note: Annotated[str, Field(max_length=2000)] | None = None
+class RejectBody(RequestBody):
+    note: Annotated[str, Field(max_length=2000)] | None = Field(default=None, description="Why, for the translator")
 
 
-class BulkApproveBody(BaseModel):
-    language: LanguageCode
-    limit: Annotated[JsonInt, Field(ge=1, le=100_000)] | None = None
+class BulkApproveBody(RequestBody):
+    language: LanguageCode = Field(description="The language whose clean machine translations to approve")
+    limit: Annotated[JsonInt, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="Approve at most this many; null: all"
+    )
 
 
 class BulkApproved(BaseModel):
-    approved: int
+    approved: int = Field(description="Units approved")
 
 
-class JobBody(BaseModel):
+class JobBody(RequestBody):
     languages: list[TargetLanguageCode] = Field(min_length=1, max_length=22, description="Target languages")
-    fields: list[Field_] = Field(default=["name"], min_length=1, max_length=2)
+    fields: list[Field_] = Field(
+        default=["name"], min_length=1, max_length=2, description="The course fields to translate"
+    )
     course_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
-        default=None, max_length=10_000
+        default=None, max_length=10_000, description="Only these courses; null: every English course"
     )
 
 
 class JobOut(BaseModel):
-    id: str
-    status: str
-    params: dict[str, Any]
-    started_at: UtcDatetime
-    finished_at: UtcDatetime | None
+    id: str = Field(description="The job's id")
+    status: str = Field(description="running, or finished once every unit is done")
+    params: dict[str, Any] = Field(description="What the job was asked to do: languages, fields, course_ids")
+    started_at: UtcDatetime = Field(description="When it started (UTC)")
+    finished_at: UtcDatetime | None = Field(description="When it ended (UTC); null: still running")
     report: dict[str, Any] = Field(description="Counts so far: units, created, from_memory, machine_translated, ...")
 
 
 class JobStarted(BaseModel):
-    id: str
-    status_url: str
+    id: str = Field(description="The job's id")
+    status_url: str = Field(description="Where to follow its progress")
 
 
 @router.post(
@@ -184,14 +195,16 @@ def start_job(session: SessionDep, services: ServicesDep, body: JobBody, _key: R
 def jobs(
     session: SessionDep,
     _key: Reviewer,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="How many jobs")] = 20,
 ) -> list[JobOut]:
     rows = session.scalars(select(TranslationJobRow).order_by(TranslationJobRow.started_at.desc()).limit(limit))
     return [_job(row) for row in rows]
 
 
 @router.get("/jobs/{job_id}", summary="A job's status and progress", responses=problem_responses(404))
-def job(session: SessionDep, _key: Reviewer, job_id: Annotated[str, Path(max_length=64)]) -> JobOut:
+def job(
+    session: SessionDep, _key: Reviewer, job_id: Annotated[str, Path(max_length=64, description="The job's id")]
+) -> JobOut:
     row = session.get(TranslationJobRow, job_id)
     if row is None:
         raise NotFoundError("translation job", job_id)
@@ -202,15 +215,17 @@ def job(session: SessionDep, _key: Reviewer, job_id: Annotated[str, Path(max_len
 def units(
     session: SessionDep,
     _key: Reviewer,
-    language: LanguageCode | None = None,
-    status: UnitStatus | None = None,
+    language: Annotated[LanguageCode | None, Query(description="Only units into this language")] = None,
+    status: Annotated[UnitStatus | None, Query(description="Only units in this status")] = None,
     *,
     flag: Annotated[
         str | None, Query(min_length=1, max_length=64, description="A QA check id, e.g. placeholders")
     ] = None,
-    course_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    course_id: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="Only units of this course")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Units to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}")] = 20,
 ) -> UnitList:
     found = list_units(
         session, language.value if language else None, status, flag, course_id=course_id, limit=limit, offset=offset
@@ -263,10 +278,13 @@ def bulk_approve(session: SessionDep, key: Reviewer, body: BulkApproveBody) -> B
 def export(
     session: SessionDep,
     _key: Reviewer,
-    language: LanguageCode,
-    format: Literal["xliff", "csv"] = "xliff",
+    language: Annotated[LanguageCode, Query(description="The language whose units to export")],
+    format: Annotated[Literal["xliff", "csv"], Query(description="XLIFF 1.1 or CSV")] = "xliff",
     *,
-    status: Annotated[list[UnitStatus] | None, Query()] = None,
+    status: Annotated[
+        UnitStatuses | None,
+        Query(description=f"Only units in one of these statuses; all when absent. {LIST_OF_VALUES}"),
+    ] = None,
 ) -> Response:
     body = export_units(session, language.value, format, list(status) if status else None)
     media = "text/csv" if format == "csv" else "application/x-xliff+xml"
