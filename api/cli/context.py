@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache, wraps
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -64,11 +65,22 @@ def settings() -> Settings:
 
 @cache
 def engine(checked: bool = True) -> Engine:
-    """The configured database; by default it must already be migrated."""
+    """The configured database; by default it must already be migrated, and a SQLite file that does not exist
+    is not created (a read-only command on an empty home changes nothing: one line, exit code 4)."""
+    if checked:
+        _refuse_missing_sqlite(settings().database_url)
     db = make_engine(settings().database_url)
     if checked:
         check_schema(db)
     return db
+
+
+def _refuse_missing_sqlite(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(str(parsed.database))
+        if not path.exists():
+            raise SchemaNotReadyError(f"no database at {path}: run `karmayogi db upgrade` (or `make demo`) first")
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
