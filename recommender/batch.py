@@ -1,5 +1,9 @@
 """Top-k for many learners: streamed in chunks, scored together, written as JSONL or Parquet, resumable.
 
+`run_batch` ranks the chunks on every core (`batch_pool`: forked workers over the shared course matrices, learners
+read by `batch_read`, gaps as arrays by `gaps_chunk`); `run_batch_reference` is the one-process path it replaced,
+kept as the reference that tests and `bench/recommend_batch.py` compare it with. Both write the same bytes.
+
 Progress is kept in a checkpoint next to the output (`OUT.checkpoint.json`), written after each chunk is safely on
 disk. A resumed run cuts the output back to the last checkpoint (dropping a half-written chunk) and skips the
 learners already done.
@@ -9,24 +13,31 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from models import InvalidInputError, Learner
+from recommender.batch_pool import Chunk, Failed, Payload, default_workers, ranked_chunks
+from recommender.batch_rank import PARQUET_SCHEMA, ChunkRanker
 from recommender.recommend import Recommender
 
 Format = Literal["jsonl", "parquet"]
-PARQUET_SCHEMA = pa.schema(
-    [("learner", pa.string()), ("courses", pa.list_(pa.string())), ("scores", pa.list_(pa.float32()))]
-)
+LearnerSource = Callable[[int], Iterable[Learner]]
+
+
+class RanksChunks(Protocol):
+    """What the reference path asks of a recommender (the Ray engine's stand-in has only this)."""
+
+    def recommend_many(self, learners: Sequence[Learner], k: int) -> list[list[tuple[str, float]]]: ...
 
 
 class BatchError(InvalidInputError):
@@ -42,17 +53,77 @@ class BatchReport:
     cpu_seconds: float = 0.0  # this process's CPU time (all threads): what the run costs on a machine of its own
 
 
-def read_learners_jsonl(path: Path, skip: int = 0) -> Iterator[Learner]:
+class LearnerFile(Iterator[Learner]):
+    """The learners of a JSON Lines file after the first `skip` (what `read_learners_jsonl` returns): iterated, it
+    yields validated `Learner`s; `run_batch` reads its lines itself, in bulk."""
+
+    def __init__(self, path: Path, skip: int = 0) -> None:
+        self.path = path
+        self.skip = skip
+        self._learners: Iterator[Learner] | None = None
+
+    def __iter__(self) -> LearnerFile:
+        return self
+
+    def __next__(self) -> Learner:
+        if self._learners is None:
+            self._learners = self._read()
+        return next(self._learners)
+
+    def _read(self) -> Iterator[Learner]:
+        with self.path.open(encoding="utf-8") as handle:
+            lines = (line for line in handle if line.strip())
+            for number, line in enumerate(islice(lines, self.skip, None), start=self.skip + 1):
+                yield parse_learner(self.path, number, line)
+
+
+def read_learners_jsonl(path: Path, skip: int = 0) -> LearnerFile:
     """Learners from a JSON Lines file; a bad line is an error naming the file and line."""
-    with path.open(encoding="utf-8") as handle:
-        lines = (line for line in handle if line.strip())
-        for number, line in enumerate(islice(lines, skip, None), start=skip + 1):
-            try:
-                yield Learner.model_validate_json(line)
-            except ValidationError as error:
-                first = error.errors()[0]
-                where = ".".join(str(part) for part in first["loc"]) or "record"
-                raise BatchError(f"{path}: learner {number}: {where}: {first['msg']}") from None
+    return LearnerFile(path, skip)
+
+
+def parse_learner(path: Path, number: int, line: str | bytes) -> Learner:
+    try:
+        return Learner.model_validate_json(line)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "record"
+        raise BatchError(f"{path}: learner {number}: {where}: {first['msg']}") from None
+
+
+def file_chunks(path: Path, skip: int, chunk_size: int) -> Iterator[Chunk]:
+    """The raw lines of a learners file, `chunk_size` at a time, cut and numbered exactly as `LearnerFile` reads
+    them: universal newlines, blank lines (whitespace only, as `str.strip` sees it) skipped and not counted."""
+    number, lines = 0, []
+    with path.open("rb") as handle:
+        for raw in handle:
+            for line in raw.splitlines() if b"\r" in raw else (raw,):
+                stripped = line.strip()
+                if not stripped or (stripped[0] != ord("{") and _blank(line)):
+                    continue
+                number += 1
+                if number <= skip:
+                    continue
+                lines.append(line)
+                if len(lines) == chunk_size:
+                    yield Chunk(number - len(lines) + 1, lines=lines)
+                    lines = []
+    if lines:
+        yield Chunk(number - len(lines) + 1, lines=lines)
+
+
+def _blank(line: bytes) -> bool:
+    try:
+        return not line.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return False  # not blank: the chunk's reader reports the line
+
+
+def _learner_chunks(learners: Iterable[Learner], chunk_size: int, first: int) -> Iterator[Chunk]:
+    iterator = iter(learners)
+    while chunk := list(islice(iterator, chunk_size)):
+        yield Chunk(first, learners=chunk)
+        first += len(chunk)
 
 
 def output_format(out: Path) -> Format:
@@ -68,8 +139,73 @@ def checkpoint_path(out: Path) -> Path:
 
 
 def run_batch(
-    recommender: Recommender,
-    learners: Callable[[int], Iterable[Learner]],
+    recommender: Recommender | RanksChunks,
+    learners: LearnerSource,
+    out: Path,
+    *,
+    k: int = 10,
+    chunk_size: int = 2048,
+    resume: bool = False,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> BatchReport:
+    """`learners(skip)` yields the learners after the first `skip`; they are ranked `chunk_size` at a time by
+    `workers` processes (default: one per core), and written in order. A learners file (`read_learners_jsonl`)
+    is read as raw lines. Anything but a `Recommender` (the Ray engine's stand-in) takes the reference path."""
+    if not isinstance(recommender, Recommender):
+        return run_batch_reference(
+            recommender, learners, out, k=k, chunk_size=chunk_size, resume=resume, progress=progress
+        )
+    fmt = output_format(out)
+    done, offset = _start(out, fmt, k, resume)
+    started, cpu_started, children = time.perf_counter(), time.process_time(), _children_cpu()
+    ranker = ChunkRanker(recommender)
+    source = learners(done)
+    path = source.path if isinstance(source, LearnerFile) else None
+    chunks = (
+        file_chunks(source.path, source.skip, chunk_size)
+        if isinstance(source, LearnerFile)
+        else _learner_chunks(source, chunk_size, done + 1)
+    )
+    written = 0
+    writer = _JsonlWriter(out, offset) if fmt == "jsonl" else _ParquetWriter(out, offset)
+    count = default_workers() if workers is None else workers
+    for chunk, payload in ranked_chunks(ranker, chunks, k=k, fmt=fmt, workers=count):
+        if isinstance(payload, Failed):
+            _redo_and_raise(recommender, chunk, path, k=k, failed=payload)
+        writer.write_payload(payload)
+        done += len(chunk)
+        written += len(chunk)
+        _save_checkpoint(out, {"format": fmt, "k": k, "learners_done": done, "bytes": writer.position()})
+        if progress:
+            progress(len(chunk))
+    return BatchReport(
+        out=out,
+        learners=written,
+        skipped=done - written,
+        seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu_started + _children_cpu() - children,
+    )
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _redo_and_raise(recommender: Recommender, chunk: Chunk, path: Path | None, *, k: int, failed: Failed) -> NoReturn:
+    """A chunk failed in a worker: redo it on the reference path, which raises the error today's code raises."""
+    learners = chunk.learners or []
+    if chunk.lines is not None and path is not None:
+        numbered = enumerate(chunk.lines, start=chunk.first)
+        learners = [parse_learner(path, number, line.decode("utf-8")) for number, line in numbered]
+    recommender.recommend_many(learners, k)
+    raise RuntimeError(f"the batch engine failed on a chunk the reference path ranks:\n{failed.error}")
+
+
+def run_batch_reference(
+    recommender: RanksChunks,
+    learners: LearnerSource,
     out: Path,
     *,
     k: int = 10,
@@ -77,7 +213,8 @@ def run_batch(
     resume: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> BatchReport:
-    """`learners(skip)` yields the learners after the first `skip`; they are ranked `chunk_size` at a time."""
+    """The one-process path: `Learner`s parsed one by one, `recommend_many` per chunk (`run_batch` before the
+    batch engine; the reference it is compared with, and the path of `recommender` stand-ins)."""
     fmt = output_format(out)
     done, offset = _start(out, fmt, k, resume)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -137,7 +274,12 @@ class _JsonlWriter:
             json.dumps({"learner": learner.id, "courses": [c for c, _ in items], "scores": [s for _, s in items]})
             for learner, items in zip(learners, results, strict=True)
         ]
-        self.handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+        self.write_payload(("\n".join(lines) + "\n").encode("utf-8"))
+
+    def write_payload(self, payload: Payload) -> None:
+        if not isinstance(payload, bytes):
+            raise TypeError("a JSON Lines output takes bytes")
+        self.handle.write(payload)
         self.handle.flush()
         os.fsync(self.handle.fileno())
 
@@ -165,6 +307,11 @@ class _ParquetWriter:
             },
             schema=PARQUET_SCHEMA,
         )
+        self.write_payload(table)
+
+    def write_payload(self, table: Payload) -> None:
+        if not isinstance(table, pa.Table):
+            raise TypeError("a Parquet output takes an Arrow table")
         temporary = self.out / f".part-{self.parts:06d}.tmp"
         pq.write_table(table, temporary)
         os.replace(temporary, self.out / f"part-{self.parts:06d}.parquet")
