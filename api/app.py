@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api import docs, fonts
 from api.errors import install_error_handlers, move_problem_schemas
 from api.input_text import safe_text
 from api.json_response import PRECISION, JsonResponse
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc from local assets: api/docs.py
         redoc_url=None,
         dependencies=[Depends(single_valued_query), Depends(safe_text)],
         # No redirect from `/path/` to `/path`: Starlette builds its Location from the Host header, which a client
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(review.router)
     app.include_router(insights.router)
     app.include_router(insights.ui)
+    app.include_router(docs.docs_router(app))
+    app.include_router(fonts.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     limits = settings.service
     app.add_middleware(

@@ -19,6 +19,7 @@ from api.vocab import LIST_OF_LANGUAGES, LanguageCode, LanguageCodes
 from models import iter_learners
 from recommender.inputs import load_inputs
 from recommender.insights import CoverageMatrix, coverage_matrix, role_readiness, translation_priorities
+from translation import list_units
 
 router = APIRouter(
     prefix="/v1/insights",
@@ -101,6 +102,8 @@ def insights_page(
         "priorities": result,
         "competency_names": names,
         "readiness": role_readiness(inputs, lang.value)[:15],
+        # Each course's units awaiting review in this language, linked from its row.
+        "units": {c.course_id: list_units(session, lang.value, course_id=c.course_id) for c in result.courses},
     }
     return page(request, "insights.html", context)
 
