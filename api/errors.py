@@ -34,7 +34,7 @@ from models import (
     database_unavailable,
     error_line,
 )
-from translation import IllegalTransitionError
+from translation import ApprovalBlockedError, IllegalTransitionError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("karmayogi.api")
@@ -182,6 +182,14 @@ def _illegal_transition(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _approval_blocked(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApprovalBlockedError)
+    problems = [FieldProblem(field="body.override_reason", reason=f"error flag {flag}") for flag in error.flags]
+    return problem_response(
+        request, 409, "approval-blocked", "Error flags block approval", detail=str(error), errors=problems
+    )
+
+
 def _invalid_input(request: Request, error: Exception) -> JSONResponse:
     # The domain packages raise InvalidInputError for input they cannot use (as the CLI treats it: exit code 2).
     return problem_response(request, 422, "invalid-input", "Invalid input", detail=str(error))
@@ -217,6 +225,7 @@ DOMAIN_ERRORS: dict[type[Exception], DomainHandler] = {
     UnknownLanguageError: _unknown_language,
     SchemaNotReadyError: _schema_not_ready,
     IllegalTransitionError: _illegal_transition,
+    ApprovalBlockedError: _approval_blocked,
     InvalidInputError: _invalid_input,
 }
 

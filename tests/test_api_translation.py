@@ -54,7 +54,8 @@ def test_a_unit_shows_its_glossary_terms_memory_matches_and_history(client: Test
     detail = client.get(f"/v1/translation/units/{unit['id']}").json()
 
     assert detail["engine"] == "memory" and detail["memory_score"] == 100.0
-    assert detail["memory_matches"][0] == {"source": "Noting and Drafting", "target": "टिप्पण और प्रारूपण", "score": 100.0}
+    best = {"source": "Noting and Drafting", "target": "टिप्पण और प्रारूपण", "score": 100.0, "warning": None}
+    assert detail["memory_matches"][0] == best
     assert [t["source"] for t in detail["terms"]] == ["Noting and Drafting"]  # a KCM competency is a glossary term
     assert [h["action"] for h in detail["history"]] == ["created", "machine_translated"]
 

@@ -8,6 +8,7 @@ from translation.config import TranslationSettings, configured_engine, load_engi
 from translation.demo import demo_translations
 from translation.engines import Engine, MemoryEngine
 from translation.errors import (
+    ApprovalBlockedError,
     EngineConfigError,
     GlossaryError,
     IllegalTransitionError,
@@ -27,6 +28,7 @@ from translation.memory import MemoryMatch, TranslationMemory
 from translation.pipeline import Draft, TranslationPipeline
 from translation.review import (
     Action,
+    DraftSource,
     UnitView,
     allowed_actions,
     approve_unit,
@@ -44,8 +46,10 @@ __all__ = [
     "IGOT_PORTAL_LANGUAGES",
     "TRANSLATION_LANGUAGES",
     "Action",
+    "ApprovalBlockedError",
     "Check",
     "Draft",
+    "DraftSource",
     "Engine",
     "EngineConfigError",
     "Flag",

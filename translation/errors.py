@@ -23,6 +23,18 @@ class IllegalTransitionError(InvalidInputError):
         self.action = action
 
 
+class ApprovalBlockedError(InvalidInputError):
+    """Approving a unit whose text has an error flag, without a reason for overriding it."""
+
+    def __init__(self, unit_id: int, flags: list[str]) -> None:
+        super().__init__(
+            f"unit {unit_id} has error flag(s), which block approval: {'; '.join(flags)}. Fix the text, or approve "
+            "with a reason for overriding them (`override_reason`)"
+        )
+        self.unit_id = unit_id
+        self.flags = flags
+
+
 class EngineConfigError(InvalidInputError):
     """A translation model directory that cannot be used, or a language pair that the model does not cover."""
 

@@ -6,7 +6,7 @@ Every call works on its own local data (segments, tokens, spans), so one pipelin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from translation.checks import Flag, run_checks
 from translation.engines import Engine, MemoryEngine
@@ -15,6 +15,9 @@ from translation.languages import TranslationLanguage, translation_language
 from translation.memory import TranslationMemory
 from translation.protect import Protected, protect, restore
 from translation.segments import Chunk, join_chunks, split_text
+
+# The flag of a draft taken from a memory entry that carries a warning (one approved over an error flag).
+MEMORY_WARNING = "memory-warning"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class _Item:
     done: dict[int, str]  # translatable chunk position -> translation
     from_memory: int = 0
     from_mt: int = 0
+    memory_warnings: list[str] = field(default_factory=list)  # of the memory entries it was drafted from
 
 
 class TranslationPipeline:
@@ -79,13 +83,16 @@ class TranslationPipeline:
     def _from_memory(self, text: str) -> _Item:
         whole = self.memory.memory.lookup(text)
         if whole is not None:
-            return _Item(text, [Chunk(text, True)], {0: whole.target}, from_memory=1)
+            warnings = [whole.warning] if whole.warning else []
+            return _Item(text, [Chunk(text, True)], {0: whole.target}, from_memory=1, memory_warnings=warnings)
         item = _Item(text, split_text(text), {})
         for position, chunk in _translatable(item):
             match = self.memory.memory.lookup(chunk.text)
             if match is not None:
                 item.done[position] = match.target
                 item.from_memory += 1
+                if match.warning:
+                    item.memory_warnings.append(match.warning)
         return item
 
     def _machine_translate(self, segments: list[str]) -> list[str | None]:
@@ -116,7 +123,10 @@ class TranslationPipeline:
             best = self.memory.memory.matches(item.source, limit=1, min_score=self.fuzzy_min_score)
             if best:
                 text, score, engine = best[0].target, best[0].score, "memory-fuzzy"
+                item.memory_warnings += [best[0].warning] if best[0].warning else []
         flags = tuple(run_checks(item.source, text, self.target.code, self.glossary)) if text is not None else ()
+        if text is not None and item.memory_warnings:
+            flags += (Flag(MEMORY_WARNING, "warning", f"from memory: {item.memory_warnings[0]}"),)
         return Draft(
             source=item.source,
             text=text,

@@ -18,9 +18,10 @@ from models.problems import InvalidInputError
 from models.statuses import UnitStatus
 from models.tables import TranslationHistoryRow, TranslationUnitRow
 from translation.checks import BLOCKING, Flag, run_checks
-from translation.errors import IllegalTransitionError, UnknownUnitError
+from translation.diffs import DiffPart, word_diff
+from translation.errors import ApprovalBlockedError, IllegalTransitionError, UnknownUnitError
 from translation.glossary import Glossary
-from translation.store import remember
+from translation.store import OVERRIDDEN_ORIGIN, remember
 
 
 class Action(StrEnum):
@@ -50,15 +51,38 @@ def allowed_actions(status: UnitStatus | str) -> frozenset[Action]:
     return frozenset(action for action, sources in _FROM.items() if current in sources)
 
 
+class DraftSource(StrEnum):
+    """Where a unit's draft came from: a reviewer must know a reused approval from a model's guess."""
+
+    MEMORY = "memory"  # an exact match of an approved translation
+    MEMORY_FUZZY = "memory-fuzzy"  # the closest approved translation of a similar text: check the difference
+    MIXED = "memory+machine"  # some sentences from the memory, the others machine translated
+    MACHINE = "machine"  # a machine translation model
+
+
+def draft_source(engine: str | None) -> DraftSource | None:
+    if engine is None:
+        return None
+    if engine in (DraftSource.MEMORY, DraftSource.MEMORY_FUZZY):
+        return DraftSource(engine)
+    return DraftSource.MIXED if engine.startswith("memory+") else DraftSource.MACHINE
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     at: datetime
     action: str
     status: UnitStatus
-    text: str | None
+    text: str | None  # the unit's text after the change
     source_text: str | None
     actor: str | None
     note: str | None
+    before: str | None = None  # the unit's text before it (the previous entry's)
+
+    @property
+    def diff(self) -> list[DiffPart]:
+        """What the change did to the text, word by word."""
+        return word_diff(self.before, self.text)
 
 
 @dataclass(frozen=True)
@@ -85,6 +109,10 @@ class UnitView:
         return self.edited if self.edited is not None else self.draft
 
     @property
+    def draft_source(self) -> DraftSource | None:
+        return draft_source(self.engine)
+
+    @property
     def actions(self) -> tuple[Action, ...]:
         """What a reviewer may do to the unit now (allowed_actions), in a fixed order."""
         allowed = allowed_actions(self.status)
@@ -107,13 +135,28 @@ def view(row: TranslationUnitRow, with_history: bool = True) -> UnitView:
         reviewer=row.reviewer,
         note=row.note,
         updated_at=row.updated_at,
-        history=[
-            HistoryEntry(h.at, h.action, UnitStatus(h.status), h.text, h.source_text, h.actor, h.note)
-            for h in row.history
-        ]
-        if with_history
-        else [],
+        history=_history(row) if with_history else [],
     )
+
+
+def _history(row: TranslationUnitRow) -> list[HistoryEntry]:
+    entries: list[HistoryEntry] = []
+    before: str | None = None
+    for h in row.history:
+        entries.append(
+            HistoryEntry(
+                at=h.at,
+                action=h.action,
+                status=UnitStatus(h.status),
+                text=h.text,
+                source_text=h.source_text,
+                actor=h.actor,
+                note=h.note,
+                before=before,
+            )
+        )
+        before = h.text
+    return entries
 
 
 # Actions after which a unit may have become, or stopped being, approved: the serving processes are told.
@@ -210,19 +253,38 @@ def edit_unit(
     return view(row)
 
 
-def approve_unit(session: Session, unit_id: int, reviewer: str, text: str | None = None) -> UnitView:
-    """Approve the unit (optionally with a final text); its translation enters the memory."""
+def approve_unit(
+    session: Session,
+    unit_id: int,
+    reviewer: str,
+    text: str | None = None,
+    *,
+    override_reason: str | None = None,
+    glossary: Glossary | None = None,
+) -> UnitView:
+    """Approve the unit (optionally with a final text, which is checked afresh); its translation enters the
+    memory. An error flag blocks approval unless `override_reason` says why it is wrong: the override is kept
+    in the history, and the memory entry is marked so that its later matches carry a warning."""
     row = _row(session, unit_id)
     _allow(row, Action.APPROVE)
-    if text is not None:
+    if text is not None and text != (row.edited if row.edited is not None else row.draft):
+        if not text.strip():
+            raise InvalidInputError("the text to approve is empty")
         row.edited = text
+        row.flags = _flags(row.source_text, text, row.language, glossary)
     final = row.edited if row.edited is not None else row.draft
     if not final:
         raise InvalidInputError(f"unit {unit_id} has no text to approve")
+    errors = [f"{flag['check']}: {flag['message']}" for flag in row.flags or [] if flag.get("severity") == "error"]
+    reason = (override_reason or "").strip()
+    if errors and not reason:
+        raise ApprovalBlockedError(unit_id, errors)
     row.status = TARGET[Action.APPROVE]
     row.reviewer = reviewer
-    record(row, "approved", reviewer)
-    remember(session, row.source_text, final, row.language, origin="approved")
+    note = f"overrode {'; '.join(errors)} — reason: {reason}" if errors else None
+    record(row, "approved", reviewer, note)
+    origin = OVERRIDDEN_ORIGIN if errors else "approved"
+    remember(session, row.source_text, final, row.language, origin=origin)
     session.flush()
     return view(row)
 

@@ -18,13 +18,19 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "translation"
 SEED_FILES = {"hi": DATA / "reviewed.en-hi.tsv"}
 
 
+# The memory origin of a text approved over an error flag (translation.review): its matches carry this warning.
+OVERRIDDEN_ORIGIN = "approved-override"
+OVERRIDE_WARNING = "approved over an error flag: check it before reuse"
+
+
 def load_memory(session: Session, target: str, source: str = "en") -> TranslationMemory:
     rows = session.execute(
-        select(TranslationMemoryRow.source_text, TranslationMemoryRow.target_text)
+        select(TranslationMemoryRow.source_text, TranslationMemoryRow.target_text, TranslationMemoryRow.origin)
         .where(TranslationMemoryRow.source_language == source, TranslationMemoryRow.target_language == target)
         .order_by(TranslationMemoryRow.id)
-    )
-    return TranslationMemory((s, t) for s, t in rows)
+    ).all()
+    warnings = {s: OVERRIDE_WARNING for s, _, origin in rows if origin == OVERRIDDEN_ORIGIN}
+    return TranslationMemory(((s, t) for s, t, _ in rows), warnings)
 
 
 def remember(

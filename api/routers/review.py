@@ -32,6 +32,7 @@ from api.vocab import LanguageCode
 from models import InvalidInputError, UnitStatus
 from translation import (
     Action,
+    ApprovalBlockedError,
     IllegalTransitionError,
     UnknownUnitError,
     allowed_actions,
@@ -42,6 +43,7 @@ from translation import (
     list_units,
     reject_unit,
 )
+from translation.inflection import uses_term
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 QUEUE_PAGE = 50
@@ -217,6 +219,7 @@ def act_on_unit(
     action: Annotated[str, Form(max_length=16)] = "",
     text: Annotated[str, Form(max_length=20_000)] = "",
     note: Annotated[str, Form(max_length=2_000)] = "",
+    override: Annotated[str, Form(max_length=2_000)] = "",
     csrf: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     refusal = form_refusal(request, reviewer, csrf)
@@ -232,13 +235,20 @@ def act_on_unit(
             edit_unit(session, unit_id, text, reviewer.key.name, glossary=services.glossary())
         elif done is Action.APPROVE:
             changed = text.strip() and text != current.text
-            approve_unit(session, unit_id, reviewer.key.name, text if changed else None)
+            approve_unit(
+                session,
+                unit_id,
+                reviewer.key.name,
+                text if changed else None,
+                override_reason=override.strip() or None,
+                glossary=services.glossary(),
+            )
         else:
             reject_unit(session, unit_id, reviewer.key.name, note.strip() or None)
     except InvalidInputError as error:  # IllegalTransitionError among them
         session.rollback()
         detail = unit_detail(session, get_unit(session, unit_id), services.glossary())
-        status_code = 409 if isinstance(error, IllegalTransitionError) else 422
+        status_code = 409 if isinstance(error, IllegalTransitionError | ApprovalBlockedError) else 422
         return _unit_page(request, reviewer, detail, None, error=str(error), status_code=status_code)
     return RedirectResponse(f"/review/units/{unit_id}?done={done}", status_code=303, headers=SECURITY_HEADERS)
 
@@ -256,7 +266,11 @@ def _unit_page(
         "reviewer": reviewer,
         "unit": detail,
         "segments": _highlighted(detail),
-        "terms": [{"term": t, "present": bool(t.approved and t.approved in (detail.text or ""))} for t in detail.terms],
+        "terms": [
+            {"term": t, "present": bool(t.approved and uses_term(detail.text or "", t.approved, detail.language))}
+            for t in detail.terms
+        ],
+        "blocking": any(flag.severity == "error" for flag in detail.flags),
         "message": message,
         "error": error,
         "actions": allowed_actions(detail.status),

@@ -21,6 +21,7 @@ from models import NotFoundError, UnitStatus
 from models.tables import CourseRow, TranslationJobRow
 from translation import (
     Action,
+    DraftSource,
     Glossary,
     UnitView,
     approve_unit,
@@ -52,6 +53,11 @@ class FlagOut(BaseModel):
     message: str = Field(description="What the check found, in English")
 
 
+class DiffPartOut(BaseModel):
+    op: Literal["equal", "delete", "insert"] = Field(description="Kept, removed or added by the change")
+    text: str = Field(description="The words (with the spaces between them)")
+
+
 class HistoryOut(BaseModel):
     at: UtcDatetime = Field(description="When (UTC)")
     action: str = Field(
@@ -60,7 +66,9 @@ class HistoryOut(BaseModel):
     status: UnitStatus = Field(description="The unit's status after it")
     text: str | None = Field(description="The unit's text after it")
     actor: str | None = Field(description="Who: a reviewer's key name, or the engine")
-    note: str | None = Field(description="The reviewer's note (a rejection's reason)")
+    note: str | None = Field(description="The reviewer's note (a rejection's reason, an override's reason)")
+    before: str | None = Field(description="The unit's text before it (null for the first entry)")
+    diff: list[DiffPartOut] = Field(description="What it changed in the text, word by word, in reading order")
 
 
 class UnitOut(BaseModel):
@@ -74,6 +82,10 @@ class UnitOut(BaseModel):
         description="What a reviewer may do to the unit now: the POST /units/{id}/<action> routes that accept it"
     )
     engine: str | None = Field(description="What made the draft: a model's name, memory or memory-fuzzy; null: none")
+    draft_source: DraftSource | None = Field(
+        description="Where the draft came from: memory (an exact approved match), memory-fuzzy (a similar text's), "
+        "memory+machine (some sentences each) or machine; null: no draft"
+    )
     memory_score: float | None = Field(
         description=f"The translation memory match the draft came from, 0-100 (100: exact); {PRECISION}"
     )
@@ -98,6 +110,7 @@ class MemoryMatchOut(BaseModel):
     source: str = Field(description="An approved translation's English text")
     target: str = Field(description="Its approved translation into the unit's language")
     score: float = Field(description=f"Similarity to the unit's source, 0-100; {PRECISION}")
+    warning: str | None = Field(description="Why to check it before reuse (approved over an error flag); null: none")
 
 
 class UnitDetail(UnitOut):
@@ -117,7 +130,14 @@ class EditBody(RequestBody):
 
 
 class ApproveBody(RequestBody):
-    text: Text | None = Field(default=None, description="A final text to approve instead of the current one")
+    text: Text | None = Field(
+        default=None, description="A final text to approve instead of the current one (checked afresh)"
+    )
+    override_reason: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")] | None = Field(
+        default=None,
+        description="Needed to approve a text with an error flag: why the flag is wrong. It is kept in the history, "
+        "and the memory entry's later matches carry a warning",
+    )
 
 
 class RejectBody(RequestBody):
@@ -246,10 +266,22 @@ def edit(session: SessionDep, services: ServicesDep, key: Reviewer, unit_id: Uni
 @router.post(
     "/units/{unit_id}/approve",
     summary="Approve; the translation enters the memory",
+    description="An error flag on the text blocks approval (409 naming the flags) unless `override_reason` is given.",
     responses=problem_responses(404, 409),
 )
-def approve(session: SessionDep, key: Reviewer, unit_id: UnitId, body: ApproveBody | None = None) -> UnitOut:
-    return unit_out(approve_unit(session, unit_id, key.name, body.text if body else None))
+def approve(
+    services: ServicesDep, session: SessionDep, key: Reviewer, unit_id: UnitId, *, body: ApproveBody | None = None
+) -> UnitOut:
+    body = body or ApproveBody()
+    approved = approve_unit(
+        session,
+        unit_id,
+        key.name,
+        body.text,
+        override_reason=body.override_reason,
+        glossary=services.glossary(),
+    )
+    return unit_out(approved)
 
 
 @router.post("/units/{unit_id}/reject", summary="Reject with a note", responses=problem_responses(404, 409))
@@ -310,7 +342,7 @@ def unit_detail(session: Session, unit: UnitView, glossary: Glossary) -> UnitDet
         for m in glossary.find(unit.source_text)
     ]
     matches = [
-        MemoryMatchOut(source=m.source, target=m.target, score=m.score)
+        MemoryMatchOut(source=m.source, target=m.target, score=m.score, warning=m.warning)
         for m in memory_matches(session, unit.source_text, unit.language)
     ]
     history = [HistoryOut.model_validate(h, from_attributes=True) for h in unit.history]
