@@ -130,3 +130,27 @@ def test_the_review_page_blocks_an_error_and_takes_an_override_reason(client: Te
         follow_redirects=True,
     )
     assert done.status_code == 200 and "the year is in the description" in done.text
+
+
+def test_an_import_cannot_approve_a_text_with_an_error_flag(small_kcm_engine: Engine, keys: Keys):
+    import csv
+    import io
+
+    from models import IngestRejectedError
+    from translation import export_units, import_units
+
+    with session_scope(small_kcm_engine) as session:
+        exported = export_units(session, "hi", "csv")
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8"))))
+    for row in rows:
+        row["status"] = "approved"  # a translator marks every unit approved, the flagged one unchanged
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    flagged_line = 2 + next(i for i, row in enumerate(rows) if "2024" in row["source"])
+    with session_scope(small_kcm_engine) as session, pytest.raises(IngestRejectedError) as rejected:
+        import_units(session, out.getvalue().encode("utf-8"), "csv", "hi.csv", reviewer="translator")
+    (problem,) = rejected.value.problems
+    assert (problem.line, problem.field) == (flagged_line, "target")
+    assert "block approval" in problem.reason and "numbers" in problem.reason

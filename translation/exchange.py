@@ -19,6 +19,7 @@ from models import Problem, UnitStatus
 from models.problems import IngestRejectedError
 from models.records import CsvColumns, RawRecord, iter_csv_records
 from models.tables import TranslationMemoryRow, TranslationUnitRow
+from translation.checks import run_checks
 from translation.glossary import Glossary
 from translation.languages import translation_language
 from translation.review import approve_unit, edit_unit
@@ -131,6 +132,9 @@ def import_units(
             problems.append(Problem(file, unit.line, "source", "the English source changed since the export"))
         elif unit.approved and not unit.target.strip():
             problems.append(Problem(file, unit.line, "target", "marked approved but empty"))
+        elif unit.approved and row.status != UnitStatus.APPROVED and (errors := _errors(row, unit, glossary)):
+            reason = f"marked approved, but error flag(s) block approval: {errors}; fix it or leave it unapproved"
+            problems.append(Problem(file, unit.line, "target", reason))
     keys = [unit.key for unit in incoming]
     problems += [Problem(file, u.line, "id", f"{u.key!r} appears twice") for u in incoming if keys.count(u.key) > 1]
     if problems:
@@ -148,6 +152,14 @@ def import_units(
         elif not changed:
             report.unchanged += 1
     return report
+
+
+def _errors(row: TranslationUnitRow, unit: IncomingUnit, glossary: Glossary | None) -> str:
+    """The error flags that the text the unit would be approved with has ('' when none): the review rule, as the
+    review UI and API apply it (an override needs a reviewer's reason, which a file cannot give)."""
+    text = unit.target if unit.target.strip() else _text(row) or ""
+    flags = run_checks(row.source_text, text, row.language, glossary or Glossary())
+    return "; ".join(f"{flag.check}: {flag.message}" for flag in flags if flag.severity == "error")
 
 
 def _parse_xliff(data: bytes, file: str) -> tuple[str, list[IncomingUnit]]:
