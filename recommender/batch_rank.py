@@ -53,6 +53,7 @@ class ChunkRanker:
         )
         self.course_ids = coverage.course_ids_
         self.quoted = [encode_basestring_ascii(identifier) for identifier in coverage.course_ids_]
+        self._texts: dict[float, str] = {}  # a gain -> how json.dumps writes it rounded (learners share many)
 
     def rank(self, profiles: Sequence[Profile], k: int, learners: Sequence[Learner] | None = None) -> Ranked:
         """`learners`, when given, are the `Learner`s the profiles came from (for the role-free path)."""
@@ -90,7 +91,7 @@ class ChunkRanker:
 
     def jsonl(self, ranked: Ranked) -> bytes:
         """The lines `json.dumps` writes for each learner's {"learner", "courses", "scores"}, byte for byte."""
-        quoted, lines = self.quoted, []
+        quoted, texts, lines = self.quoted, self._texts, []
         for i, (learner, row, gains) in enumerate(zip(ranked.ids, ranked.columns, ranked.scores, strict=True)):
             if i in ranked.role_free:
                 items = ranked.role_free[i]
@@ -98,11 +99,17 @@ class ChunkRanker:
                                          "scores": [s for _, s in items]}))  # fmt: skip
                 continue
             courses = ", ".join([quoted[c] for c in row if c >= 0])
-            values = ", ".join([repr(round(s, 6)) for c, s in zip(row, gains, strict=True) if c >= 0])
+            values = ", ".join([texts.get(s) or self._text(s) for c, s in zip(row, gains, strict=True) if c >= 0])
             lines.append(
                 f'{{"learner": {encode_basestring_ascii(learner)}, "courses": [{courses}], "scores": [{values}]}}'
             )
         return ("\n".join(lines) + "\n").encode("utf-8")
+
+    def _text(self, gain: float) -> str:
+        if len(self._texts) > 1_000_000:
+            self._texts.clear()
+        text = self._texts[gain] = repr(round(gain, 6))
+        return text
 
     def table(self, ranked: Ranked) -> pa.Table:
         courses, scores = [], []

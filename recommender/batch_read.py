@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from models import Learner, normalise_language
 
-_IDENTIFIER = re.compile(r"[!-~]{1,128}")  # printable ASCII without space: within Identifier's pattern, unstripped
+# Identifiers one per line: each printable ASCII without space (within Identifier's pattern, nothing to strip).
+_IDENTIFIERS = re.compile(r"[!-~]{1,128}(?:\n[!-~]{1,128})*")
 _NAME_LENGTH = 256  # OptionalName's max_length
 _SOURCES = frozenset(("self", "assessed"))
 
@@ -120,10 +121,10 @@ def _validated(line: bytes, number: int) -> Profile:
 
 def _plain(profile: Profile) -> bool:
     """True when `Learner` would take every value of `profile` as it is; False: let pydantic decide."""
-    match = _IDENTIFIER.fullmatch
-    if not match(profile.id) or not all(match(role) for role in profile.roles):
-        return False
-    if not all(match(c) for c in profile.enrolled) or not all(match(c) for c in profile.completed):
+    competencies = profile.competencies
+    identifiers = [profile.id, *profile.roles, *profile.enrolled, *profile.completed]
+    identifiers.extend([c.competency_id for c in competencies])
+    if not _IDENTIFIERS.fullmatch("\n".join(identifiers)):
         return False
     if profile.enrolled and profile.completed and not set(profile.enrolled).isdisjoint(profile.completed):
         return False
@@ -131,13 +132,9 @@ def _plain(profile: Profile) -> bool:
         return False
     if not all(_unstripped(interest) for interest in profile.interests):
         return False
-    for attested in profile.competencies:
-        level = attested.level
-        if not match(attested.competency_id) or not 1 <= level <= 5 or attested.source not in _SOURCES:
-            return False
-    if len(profile.competencies) > 1 and len({c.competency_id for c in profile.competencies}) < len(
-        profile.competencies
-    ):
+    if not all(1 <= c.level <= 5 and c.source in _SOURCES for c in competencies):
+        return False
+    if len(competencies) > 1 and len({c.competency_id for c in competencies}) < len(competencies):
         return False
     languages = []
     for raw in profile.preferred_languages:

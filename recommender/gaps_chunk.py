@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -69,24 +70,17 @@ class ChunkGaps:
     def held(self, profiles: Sequence[Profile]) -> np.ndarray:
         """[learners, competencies] int8: each level held (0: none); raises as `current_levels` does."""
         held = np.zeros((len(profiles), len(self.competency_index)), dtype=np.int8)
-        learners, columns, levels, completed, courses = [], [], [], [], []
         index, rows = self.competency_index, self.course_rows
-        for i, profile in enumerate(profiles):
-            for position, attested in enumerate(profile.competencies):
-                column = index.get(attested.competency_id)
-                if column is None:
-                    raise ProfileError(
-                        f"competencies[{position}].competency_id: unknown competency {attested.competency_id!r}"
-                    )
-                learners.append(i)
-                columns.append(column)
-                levels.append(attested.level)
-            for course_id in profile.completed:
-                row = rows.get(course_id)
-                if row is None:
-                    raise NotFoundError("course", course_id)
-                completed.append(i)
-                courses.append(row)
+        attested = [(i, a) for i, profile in enumerate(profiles) for a in profile.competencies]
+        taken = [(i, c) for i, profile in enumerate(profiles) for c in profile.completed]
+        try:
+            columns = [index[a.competency_id] for _, a in attested]
+            courses = [rows[c] for _, c in taken]
+        except KeyError:
+            self._raise_unknown(profiles)
+        learners = [i for i, _ in attested]
+        levels = [a.level for _, a in attested]
+        completed = [i for i, _ in taken]
         if learners:
             held[learners, columns] = levels
         if completed:
@@ -95,6 +89,18 @@ class ChunkGaps:
             implied = np.maximum.reduceat(self.implied[courses], starts, axis=0)
             held[owners[starts]] = np.maximum(held[owners[starts]], implied)
         return held
+
+    def _raise_unknown(self, profiles: Sequence[Profile]) -> NoReturn:
+        for profile in profiles:
+            for position, attested in enumerate(profile.competencies):
+                if attested.competency_id not in self.competency_index:
+                    raise ProfileError(
+                        f"competencies[{position}].competency_id: unknown competency {attested.competency_id!r}"
+                    )
+            for course_id in profile.completed:
+                if course_id not in self.course_rows:
+                    raise NotFoundError("course", course_id)
+        raise AssertionError("no unknown competency or course after all")
 
     def gap_rows(self, profiles: Sequence[Profile], held: np.ndarray) -> ChunkGapRows:
         """Gaps of learners who have roles (`held`: their rows of `held()`), in `analyse_gaps`' order."""

@@ -126,33 +126,31 @@ def rank_chunk(
     coverage: [pairs + 1, courses] from `CoverageTable.matrix_` (and the same as CSR); rows / priorities:
     [learners, gaps], padding pointing at the all-zero last row with priority 0; factor_table: [preference lists,
     courses] from `CourseFeatures.factors`, preference: each learner's row in it; excluded: course columns.
+
+    Only the courses a learner's gaps touch can score above 0, so the pool is cut from those (sparse, a few
+    hundred per learner) rather than from a learners × courses array: the same pool as an argpartition of every
+    course, since courses scoring 0 are never candidates. Where courses tie at the pool's edge, the pool is cut
+    by that argpartition of the learner's whole row, as it always was, so that the tie breaks the same way.
     """
-    learners, width = rows.shape
+    learners = rows.shape[0]
     courses = coverage.shape[1]
-    # Σ_gaps priority × coverage as one sparse product: a learner's gaps touch a few dozen courses each.
-    weights = sparse.csr_matrix(
-        (priorities.ravel(), rows.ravel(), np.arange(0, learners * width + 1, width)),
-        shape=(learners, coverage.shape[0]),
-    )
-    relevance = (weights @ coverage_sparse).toarray()
-    for learner, columns in enumerate(excluded):
-        relevance[learner, list(columns)] = 0.0
-    scored = relevance.copy()
-    for row in np.unique(preference):
-        members = preference == row
-        scored[members] *= factor_table[row]
-    pool_size = min(config.pool, courses)
-    if pool_size < courses:
-        pool = np.sort(np.argpartition(-scored, pool_size - 1, axis=1)[:, :pool_size], axis=1)
-    else:
-        pool = np.broadcast_to(np.arange(courses), (learners, courses))
-    take = np.arange(learners)[:, None]
-    pool_factors = factor_table[preference[:, None], pool]
-    candidate = (relevance[take, pool] >= config.min_relevance) & (pool_factors > 0)
-    pool_coverage = coverage[rows[:, None, :], pool[:, :, None]]  # [learners, pool, gaps]
-    need = np.ones(rows.shape, dtype=np.float32)
     chosen = np.full((learners, k), -1, dtype=np.int64)
     gains = np.zeros((learners, k), dtype=np.float32)
+    if courses == 0 or learners == 0:
+        return RankedChunk(columns=chosen, scores=gains)
+    pool, pool_relevance, valid = _pools(
+        coverage_sparse,
+        rows,
+        priorities,
+        factor_table=factor_table,
+        preference=preference,
+        excluded=excluded,
+        pool_size=min(config.pool, courses),
+    )
+    pool_factors = factor_table[preference[:, None], pool]
+    candidate = valid & (pool_relevance >= config.min_relevance) & (pool_factors > 0)
+    pool_coverage = coverage[rows[:, None, :], pool[:, :, None]]  # [learners, pool, gaps]
+    need = np.ones(rows.shape, dtype=np.float32)
     everyone = np.arange(learners)
     for step in range(k):
         weight = priorities * ((1 - config.diversity) + config.diversity * need)
@@ -169,3 +167,72 @@ def rank_chunk(
         need[found] *= 1 - pool_coverage[everyone[found], best[found]]
         candidate[everyone, best] = False
     return RankedChunk(columns=chosen, scores=gains)
+
+
+def _pools(
+    coverage_sparse: sparse.csr_matrix,
+    rows: np.ndarray,
+    priorities: np.ndarray,
+    *,
+    factor_table: np.ndarray,
+    preference: np.ndarray,
+    excluded: Sequence[Sequence[int]],
+    pool_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each learner's pool: its best-scoring `pool_size` courses, in column order ([learners, width] columns,
+    their relevance, and which slots hold one; a learner with fewer courses scoring above 0 has fewer)."""
+    learners, width = rows.shape
+    courses = coverage_sparse.shape[1]
+    # Σ_gaps priority × coverage as one sparse product: a learner's gaps touch a few dozen courses each.
+    weights = sparse.csr_matrix(
+        (priorities.ravel(), rows.ravel(), np.arange(0, learners * width + 1, width)),
+        shape=(learners, coverage_sparse.shape[0]),
+    )
+    # Through CSC and back: a transposition leaves each row's columns in order (cheaper than sorting them).
+    product = sparse.csr_matrix(sparse.csc_matrix(weights @ coverage_sparse))
+    owner = np.repeat(np.arange(learners), np.diff(product.indptr))
+    column = product.indices.astype(np.int64)
+    relevance = product.data.copy()
+    flat = [learner * courses + c for learner, columns in enumerate(excluded) for c in columns]
+    if flat:
+        keys = owner * courses + column  # ascending: rows in order, columns in order within each
+        wanted = np.asarray(flat, dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        relevance[at[keys[at] == wanted]] = 0.0
+    scored = relevance * factor_table[preference[owner], column]
+    positive = scored > 0
+    owner, column, relevance, scored = owner[positive], column[positive], relevance[positive], scored[positive]
+    counts = np.bincount(owner, minlength=learners)
+    keep = np.ones(len(owner), dtype=bool)
+    ties = np.zeros(learners, dtype=bool)
+    over = counts > pool_size
+    if over.any():
+        slot = np.arange(len(owner)) - (np.cumsum(counts) - counts)[owner]
+        padded = np.full((learners, int(counts.max())), np.inf, dtype=np.float32)
+        padded[owner, slot] = -scored
+        edges = -np.partition(padded[over], (pool_size - 1, pool_size), axis=1)[:, [pool_size - 1, pool_size]]
+        ties[over] = edges[:, 0] == edges[:, 1]
+        floor = np.zeros(learners, dtype=np.float32)
+        floor[over] = edges[:, 0]
+        keep = (scored >= floor[owner]) & ~ties[owner]
+    owner, column, relevance = owner[keep], column[keep], relevance[keep]
+    kept = np.bincount(owner, minlength=learners)
+    size = max(1, int(kept.max(initial=0)), pool_size if ties.any() else 0)
+    pool = np.zeros((learners, size), dtype=np.int64)
+    pool_relevance = np.zeros((learners, size), dtype=np.float32)
+    valid = np.zeros((learners, size), dtype=bool)
+    slot = np.arange(len(owner)) - (np.cumsum(kept) - kept)[owner]
+    pool[owner, slot] = column
+    pool_relevance[owner, slot] = relevance
+    valid[owner, slot] = True
+    if ties.any():
+        tied = np.flatnonzero(ties)
+        dense = product[tied].toarray()  # the learners' relevance over every course, as it always was
+        for row, learner in enumerate(tied.tolist()):
+            dense[row, list(excluded[learner])] = 0.0
+        cut = np.argpartition(-(dense * factor_table[preference[tied]]), pool_size - 1, axis=1)[:, :pool_size]
+        cut = np.sort(cut, axis=1)
+        pool[tied, :pool_size] = cut
+        pool_relevance[tied, :pool_size] = np.take_along_axis(dense, cut, axis=1)
+        valid[tied, :pool_size] = True
+    return pool, pool_relevance, valid
