@@ -27,6 +27,7 @@ class Face:
     family: str
     path: Path
     unicode_range: str
+    weight: str = "100 900"  # a variable font's range; a static one's weight
 
     @property
     def url(self) -> str:
@@ -56,14 +57,13 @@ FACES: dict[str, Face] = {
         "Noto Sans Arabic",
         "U+0600-06FF, U+0750-077F, U+0870-08FF, U+200C-200E, U+FB50-FDFF, U+FE70-FEFC",
     ),
-    "Olck": Face("Noto Sans Ol Chiki", VENDORED / "noto-sans-ol-chiki-ol-chiki-400-normal.woff2", "U+1C50-1C7F"),
+    "Olck": Face("Noto Sans Ol Chiki", VENDORED / "noto-sans-ol-chiki-ol-chiki-400-normal.woff2", "U+1C50-1C7F", "400"),
 }
 FILES: dict[str, Path] = {face.path.name: face.path for face in FACES.values()}
 # The font-family list of every page: one face per script, then the system's. The system's comes last because
 # Chromium on Linux takes every character for system-ui (drawing boxes for those it lacks), so nothing after it
 # would be tried; each face's unicode-range leaves Latin text to it.
 FAMILIES = ", ".join([*(f'"{face.family}"' for face in FACES.values()), "system-ui", "sans-serif"])
-SYSTEM_SCRIPTS = ("Latn",)
 
 router = APIRouter(prefix="/fonts", include_in_schema=False)
 
@@ -71,7 +71,7 @@ router = APIRouter(prefix="/fonts", include_in_schema=False)
 def stylesheet() -> str:
     rules = [
         f'@font-face {{ font-family: "{face.family}"; src: url("{face.url}") format("{face.format}"); '
-        f"font-weight: 100 900; font-display: swap; unicode-range: {face.unicode_range}; }}"
+        f"font-weight: {face.weight}; font-display: swap; unicode-range: {face.unicode_range}; }}"
         for face in FACES.values()
     ]
     return "\n".join([*rules, f":root {{ --script-fonts: {FAMILIES}; }}", ""])
