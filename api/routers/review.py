@@ -44,6 +44,7 @@ from translation import (
     reject_unit,
 )
 from translation.inflection import uses_term
+from translation.quality import draft_quality
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 QUEUE_PAGE = 50
@@ -186,6 +187,20 @@ def _queue_url(filters: dict[str, str], offset: int) -> str:
 
 
 # --- one unit -------------------------------------------------------------------------------------------
+
+
+@router.get("/quality", response_class=HTMLResponse)
+def quality_page(
+    request: Request,
+    session: SessionDep,
+    reviewer: ReviewerDep,
+    language: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    if reviewer is None:
+        return to_login()
+    language = language if language in LANGUAGE_NAMES else ""
+    rows = draft_quality(session, language or None)
+    return page(request, "quality.html", {"reviewer": reviewer, "rows": rows, "language": language})
 
 
 @router.get("/units/{unit_id}", response_class=HTMLResponse)

@@ -33,6 +33,7 @@ from translation import (
     memory_matches,
     reject_unit,
 )
+from translation.quality import draft_quality
 
 router = APIRouter(
     prefix="/v1/translation",
@@ -292,6 +293,46 @@ def reject(session: SessionDep, key: Reviewer, unit_id: UnitId, body: RejectBody
 @router.post("/units/bulk-approve", summary="Approve every machine translation of a language without error or warning")
 def bulk_approve(session: SessionDep, key: Reviewer, body: BulkApproveBody) -> BulkApproved:
     return BulkApproved(approved=bulk_approve_clean(session, body.language.value, key.name, body.limit))
+
+
+class DraftQualityOut(BaseModel):
+    """How one group of drafts fared in review (translation.quality says how each figure is computed)."""
+
+    language: str = Field(description="The units' target language")
+    field: str = Field(description="The course field they translate: name or description")
+    engine: str = Field(description="What made the drafts: memory, memory-fuzzy or a machine translation model")
+    units: int = Field(description="Drafted units in the group")
+    decided: int = Field(description="Units approved or rejected")
+    approved: int = Field(description="Units approved")
+    rejected: int = Field(description="Units rejected")
+    edited: int = Field(description="Approved units whose final text differs from the draft")
+    approval_rate: float | None = Field(description=f"approved / decided; null: none decided; {PRECISION}")
+    rejection_rate: float | None = Field(description=f"rejected / decided; null: none decided; {PRECISION}")
+    edited_share: float | None = Field(description=f"edited / approved; null: none approved; {PRECISION}")
+    chrf: float | None = Field(
+        description=f"chrF++ (sacrebleu) of the drafts against the approved texts, 0-100; null: none approved; "
+        f"{PRECISION}"
+    )
+    edit_distance: float | None = Field(
+        description=f"Mean characters changed (Levenshtein) from draft to approved text; {PRECISION}"
+    )
+    median_review_seconds: float | None = Field(
+        description=f"Median seconds from the draft to the reviewer's decision; {PRECISION}"
+    )
+
+
+@router.get(
+    "/quality",
+    summary="How good the drafts were: per language, field and engine, what reviewers did with them",
+    responses=problem_responses(422),
+)
+def quality(
+    session: SessionDep,
+    _key: Reviewer,
+    language: Annotated[LanguageCode | None, Query(description="Only this target language")] = None,
+) -> list[DraftQualityOut]:
+    rows = draft_quality(session, language.value if language else None)
+    return [DraftQualityOut.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.get(
