@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 DEFAULT_ENCODER = "minilm+e5"
+# Up to this many texts are encoded on the calling thread alone. A short batch (a query, one edited course) is
+# too small for torch's threads to pay off, and on a shared machine they spin against the other processes: on 2
+# busy cores one MiniLM passage took 0.13-0.65 s with torch's 2 threads and 0.016-0.029 s with one. torch's
+# thread count is per calling thread (OpenMP), so concurrent requests and a large build keep theirs.
+SMALL_BATCH = 16
 BUILTIN_ENCODERS = ("minilm", "e5", "minilm+e5")
 
 
@@ -125,9 +131,14 @@ class SentenceTransformerEncoder:
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        with _threads_for(len(texts)):
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_query_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
@@ -139,31 +150,41 @@ class SentenceTransformerEncoder:
     def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Query vectors and content-token vectors from one forward pass: a hybrid search needs both, and a
         second pass would double the query's encoding time."""
-        prefixed = [self.query_prefix + text for text in texts]
+        return self._with_tokens([self.query_prefix + text for text in texts], len(self.query_prefix), len(texts))
+
+    def encode_passages_and_tokens(self, texts: Sequence[str], with_tokens: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors of every text and the content-token vectors of the first `with_tokens`, from one
+        forward pass: an edited course's passage, its sentences and its tokens in one call instead of three."""
+        prefixed = [self.passage_prefix + text for text in texts]
+        return self._with_tokens(prefixed, len(self.passage_prefix), with_tokens)
+
+    def _with_tokens(
+        self, prefixed: list[str], prefix_chars: int, with_tokens: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         if not prefixed:
             return np.zeros((0, self._dimension), dtype=np.float32), []
         # A batch gives one dict per text; sentence-transformers' overloads cannot say so (untyped members of
         # its input union match any argument to the single-input variant, typed as one dict).
-        outputs = cast(
-            "list[dict[str, Tensor]]",
-            self._model.encode(prefixed, batch_size=self.batch_size, output_value=None, show_progress_bar=False),
-        )
+        with _threads_for(len(prefixed)):
+            outputs = cast(
+                "list[dict[str, Tensor]]",
+                self._model.encode(prefixed, batch_size=self.batch_size, output_value=None, show_progress_bar=False),
+            )
         vectors = _unit(np.stack([np.asarray(output["sentence_embedding"].float()) for output in outputs]))
         # Token outputs are padded to the batch's longest text; the attention mask says how much is real.
         tokens = [
-            self._content_rows(
-                text, output["token_embeddings"][: int(output["attention_mask"].sum())], len(self.query_prefix)
-            )
-            for text, output in zip(prefixed, outputs, strict=True)
+            self._content_rows(text, output["token_embeddings"][: int(output["attention_mask"].sum())], prefix_chars)
+            for text, output in zip(prefixed[:with_tokens], outputs[:with_tokens], strict=True)
         ]
         return vectors, tokens
 
     def _encode_tokens(self, texts: list[str], prefix_chars: int) -> list[np.ndarray]:
         if not texts:
             return []
-        outputs = self._model.encode(
-            texts, batch_size=self.batch_size, output_value="token_embeddings", show_progress_bar=False
-        )
+        with _threads_for(len(texts)):
+            outputs = self._model.encode(
+                texts, batch_size=self.batch_size, output_value="token_embeddings", show_progress_bar=False
+            )
         return [self._content_rows(text, output, prefix_chars) for text, output in zip(texts, outputs, strict=True)]
 
     def _content_rows(self, text: str, output: Any, prefix_chars: int) -> np.ndarray:
@@ -294,6 +315,22 @@ def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
         f"unknown encoder {spec!r}: use one of {', '.join(BUILTIN_ENCODERS)}, `st:DIR` for a local "
         "sentence-transformers model, or a model directory"
     )
+
+
+@contextmanager
+def _threads_for(count: int) -> Iterator[None]:
+    """One torch thread on this thread while encoding a small batch (SMALL_BATCH); torch's own choice otherwise."""
+    import torch
+
+    before = torch.get_num_threads()
+    if count > SMALL_BATCH or before <= 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _is_content(token: str) -> bool:

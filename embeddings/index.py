@@ -93,6 +93,20 @@ class VectorIndex:
             grown[: len(self.identifiers_)] = self.vectors_[: len(self.identifiers_)]
             self.vectors_ = grown
 
+    def copy(self) -> VectorIndex:
+        """An independent copy, with room to append: updating it leaves this index as it is. One copy of the
+        vectors (with the spare rows `_reserve` would add) and a clone of the FAISS index, instead of adding
+        every vector to a new one."""
+        copied = VectorIndex(self.dimension, kind=self.kind, nprobe=self.nprobe)
+        used = len(self.identifiers_)
+        copied.vectors_ = np.zeros((used + max(1024, used // 4), self.dimension), dtype=np.float32)
+        copied.vectors_[:used] = self.vectors_[:used]
+        copied.identifiers_ = list(self.identifiers_)
+        copied.rows_ = dict(self.rows_)
+        copied.kind_ = self.kind_
+        copied.faiss_ = faiss.clone_index(self.faiss_) if self.faiss_ is not None else None
+        return copied
+
     def vector(self, identifier: str) -> np.ndarray:
         return np.asarray(self.vectors_[self.rows_[identifier]])
 

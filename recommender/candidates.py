@@ -7,7 +7,7 @@ courses are found too). The result is one row per (competency, target level) ove
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +19,10 @@ from models import Competency, Course
 # fits it): takes query texts and k; returns, for each query, up to k (course identifier, similarity) pairs, best
 # first.
 CourseMatcher = Callable[[list[str], int], list[list[tuple[str, float]]]]
+# The same matcher's similarity of each query text to each of some courses: (texts, courses), for
+# `CoverageTable.carry_over` (`search.CourseSearcher.match_scores` fits it).
+MatchScores = Callable[[list[str], list[str]], np.ndarray]
+_TIE = 1e-5  # a changed course this close below a row's weakest match may still enter it (rounding)
 
 LEVELS = (1, 2, 3, 4, 5)
 UNSTATED = 6  # code for "tagged, level not stated" in the tag matrix (0: not tagged)
@@ -109,18 +113,65 @@ class CoverageTable:
             return
         queries = [competency_query(*self._pair(r)) for r in missing]
         for r, matches in zip(missing, self.matcher(queries, self.config.semantic_k), strict=True):
-            competency_row = self.tag_codes_[r // len(LEVELS)]
-            found: dict[int, float] = {}
-            for identifier, similarity in matches:
-                column = self.course_index_.get(identifier)
-                if column is None:
-                    continue
-                found[column] = float(similarity)
-                # A course tagged with a stated level is judged by its level; text only speaks for the rest.
-                if competency_row[column] in (0, UNSTATED):
-                    evidence = self.config.semantic_evidence(float(similarity))
-                    self.matrix_[r, column] = max(self.matrix_[r, column], evidence)
-            self.semantic_[r] = found
+            self._add_matches(r, matches)
+
+    def _add_matches(self, r: int, matches: Iterable[tuple[str, float]]) -> None:
+        competency_row = self.tag_codes_[r // len(LEVELS)]
+        found: dict[int, float] = {}
+        for identifier, similarity in matches:
+            column = self.course_index_.get(identifier)
+            if column is None:
+                continue
+            found[column] = float(similarity)
+            # A course tagged with a stated level is judged by its level; text only speaks for the rest.
+            if competency_row[column] in (0, UNSTATED):
+                evidence = self.config.semantic_evidence(float(similarity))
+                self.matrix_[r, column] = max(self.matrix_[r, column], evidence)
+        self.semantic_[r] = found
+
+    def carry_over(self, previous: CoverageTable, touched: Collection[str], scores: MatchScores) -> int:
+        """Take `previous`'s semantic evidence (a table over the same competencies before the courses in
+        `touched` were added, edited or removed) for every row whose matches those changes cannot reach: no
+        touched course among them, and no touched course scoring at least the weakest of its `semantic_k`
+        matches. Those rows then need no search (`ensure` asks the matcher for the rest); the result is the
+        table `ensure` would build, at the cost of scoring the touched courses against each row. Returns how
+        many rows were carried over."""
+        same = previous.config == self.config and [c.id for c in previous.competencies_] == [
+            c.id for c in self.competencies_
+        ]
+        if not same:
+            return 0
+        k = self.config.semantic_k
+        rows: list[tuple[int, list[tuple[str, float]], float]] = []
+        for r, found in previous.semantic_.items():
+            if r in self.semantic_ or len(found) < k:
+                continue  # fewer matches than asked for: any course may now enter the row
+            matches = [(previous.course_ids_[column], similarity) for column, similarity in found.items()]
+            if any(identifier in touched for identifier, _ in matches):
+                continue
+            rows.append((r, matches, min(found.values())))
+        present = sorted(identifier for identifier in touched if identifier in self.course_index_)
+        if present and rows:
+            similarity = scores([competency_query(*self._pair(r)) for r, _, _ in rows], present)
+            floors = np.array([floor for _, _, floor in rows], dtype=np.float64)
+            reached = (similarity >= floors[:, None] - _TIE).any(axis=1)
+            rows = [rows[n] for n in np.flatnonzero(~reached)]
+        if not rows:
+            return 0
+        # The carried rows' values of every course kept (the same tags, the same matches), in one copy; a changed
+        # course is in none of their matches, so its tag evidence (already in the new rows) is all it has.
+        kept = [identifier for identifier in previous.course_ids_ if identifier not in touched]
+        old = np.fromiter((previous.course_index_[i] for i in kept), dtype=np.int64, count=len(kept))
+        new = np.fromiter((self.course_index_.get(i, -1) for i in kept), dtype=np.int64, count=len(kept))
+        old, new = old[new >= 0], new[new >= 0]
+        carried = np.array([r for r, _, _ in rows], dtype=np.int64)
+        self.matrix_[np.ix_(carried, new)] = previous.matrix_[np.ix_(carried, old)]
+        same_columns = previous.course_ids_ == self.course_ids_
+        for r, matches, _ in rows:
+            found = previous.semantic_[r]
+            # Never changed once made: shared when the columns are the same.
+            self.semantic_[r] = found if same_columns else {self.course_index_[i]: s for i, s in matches}
+        return len(rows)
 
     def ensure_all(self) -> None:
         self.ensure(range(self.padding_row_))

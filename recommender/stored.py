@@ -88,6 +88,10 @@ def refresh_recommender(engine: Engine, current: StoredRecommender, changes: Seq
         priority=old.priority,
         role_free=old.role_free,
     )
+    if "catalog" not in kinds and searcher is not None:
+        # Same competencies and texts: each (competency, level)'s matches are kept where no changed course
+        # can reach them, so that only those rows are searched again (recommender.candidates).
+        recommender.coverage_.carry_over(old.coverage_, touched, searcher.match_scores)
     return StoredRecommender(recommender, searcher, changes[-1].sequence)
 
 

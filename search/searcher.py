@@ -16,11 +16,12 @@ from embeddings.cache import passage_token_blobs, queries_with_tokens
 from models import Course
 from search.config import STORED_NEIGHBOURS, CourseFacts, Method, RetrievalConfig, SearchFilters
 from search.fusion import reciprocal_rank_fusion
-from search.hybrid import PoolLayout, nearest_courses, neighbour_means, neighbour_table
+from search.hybrid import PoolLayout, neighbour_means
 from search.language import detect_language, is_english
 from search.lexical import LexicalIndex
+from search.neighbours import NearestCourses, neighbour_table
 from search.normalise import standardised, standardised_known
-from search.passages import course_text, multilingual_passage
+from search.passages import course_text, multilingual_passage, passage_segments
 from search.readable import (
     multilingual_ranking,
     readable_candidates,
@@ -34,6 +35,9 @@ from search.sentences import SentenceIndex
 Progress = Callable[[int], None]
 Ranking = list[tuple[str, float]]
 _SLICE = 64  # courses whose sentences (or tokens) are encoded together
+_ONE_PASS_UP_TO = 16  # courses whose passages, sentences and tokens are encoded in one call (search.updates)
+# An encoder's passage vectors of some texts and the token vectors of the first n, from one forward pass.
+OnePass = Callable[[list[str], int], tuple[np.ndarray, list[np.ndarray]]]
 _REMEMBERED_TEXTS = 20_000  # query vectors kept for `match_texts` (the KCM asks about 750 texts)
 # The hybrid's products are small (queries × pool). Left to OpenBLAS's own threads they spin against the encoder's
 # torch threads on the same cores: measured on 2 cores, a MiniLM query encoding took 12 ms alone and about 50 ms
@@ -71,16 +75,21 @@ class CourseSearcher:
         texts: Mapping[str, str] | None = None,
         facts: Mapping[str, CourseFacts] | None = None,
         *,
-        neighbours: Mapping[str, Sequence[str]] | None = None,
+        neighbours: Mapping[str, Sequence[str]] | NearestCourses | None = None,
         query_vectors: dict[str, np.ndarray] | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.config = config
         self.parts = parts
         self.texts = dict(texts or {})
         self.facts = dict(facts or {})
-        # Each course's nearest courses, computed on first use after a change (and stored with the index).
-        self._neighbours = {i: list(n) for i, n in neighbours.items()} if neighbours is not None else None
-        self._lexical: LexicalIndex | None = None
+        # Each course's nearest courses (stored with the index), brought up to date on first use after a change:
+        # `_touched` holds the courses changed since (search/neighbours.py).
+        self._nearest: NearestCourses | Mapping[str, Sequence[str]] | None = (
+            neighbours.copy() if isinstance(neighbours, NearestCourses) else neighbours
+        )
+        self._touched: set[str] = set()
+        self._lexical = lexical.copy() if lexical is not None else None  # kept current once built
         self._full_layout: PoolLayout | None = None
         # English query vectors of the texts `match_texts` has seen (the recommender asks the same competency
         # texts after every catalog change), shared with the searcher's updated copies (search.updates).
@@ -282,9 +291,20 @@ class CourseSearcher:
 
     def neighbours(self) -> dict[str, list[str]]:
         """Each course's nearest other courses by passage cosine (exact for exact indexes), most similar first."""
-        if self._neighbours is None:
-            self._neighbours = nearest_courses(self.parts.passages, STORED_NEIGHBOURS)
-        return self._neighbours
+        return self.nearest().lists
+
+    def nearest(self) -> NearestCourses:
+        """The nearest courses with what keeps them current; only the lists a change can reach are searched again."""
+        nearest = self._nearest
+        if nearest is None:
+            nearest = NearestCourses.compute(self.parts.passages, STORED_NEIGHBOURS)
+        elif not isinstance(nearest, NearestCourses):
+            nearest = NearestCourses.from_lists(self.parts.passages, nearest, STORED_NEIGHBOURS)
+        if self._touched:
+            nearest.update(self.parts.passages, self._touched)
+            self._touched = set()
+        self._nearest = nearest
+        return nearest
 
     def best_sentence_scores(self, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Every course's best sentence cosine: the courses in identifier order, and (queries, courses) scores;
@@ -326,6 +346,11 @@ class CourseSearcher:
         vectors = self._remembered_vectors(texts)
         return self.parts.passages.search(vectors, k, self.allowed(filters))
 
+    def match_scores(self, texts: list[str], identifiers: list[str]) -> np.ndarray:
+        """(texts, identifiers) cosines of `match_texts`' query vectors with these courses' passages (0 for a
+        course not indexed): what tells the recommender whether a changed course reaches a text's matches."""
+        return self.parts.passages.scores(self._remembered_vectors(texts), identifiers)
+
     def _remembered_vectors(self, texts: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(text for text in texts if text not in self.query_vectors))
         if len(self.query_vectors) + len(missing) > _REMEMBERED_TEXTS:
@@ -364,10 +389,23 @@ class CourseSearcher:
         parts, config = self.parts, self.config
         identifiers = [course.identifier for course in courses]
         texts = [course_text(course, config.fields, competency_names) for course in courses]
-        parts.passages.upsert(identifiers, _encode_passages(parts.encoder, texts, progress))
+        one_pass = getattr(parts.encoder, "encode_passages_and_tokens", None)
+        if one_pass is not None and len(courses) <= _ONE_PASS_UP_TO and progress is None:
+            self._upsert_in_one_pass(one_pass, identifiers, texts)
+        else:
+            self._upsert_in_passes(identifiers, texts, progress)
         if parts.multilingual is not None and parts.multilingual_encoder is not None:
             passages = [multilingual_passage(course, config.multilingual_chars) for course in courses]
             parts.multilingual.upsert(identifiers, _encode_passages(parts.multilingual_encoder, passages, progress))
+        self.texts.update(zip(identifiers, texts, strict=True))
+        self.facts.update((course.identifier, CourseFacts.of(course)) for course in courses)
+        if self._lexical is not None:
+            self._lexical.upsert(identifiers, texts)
+        self._changed(identifiers)
+
+    def _upsert_in_passes(self, identifiers: list[str], texts: list[str], progress: Progress | None) -> None:
+        parts = self.parts
+        parts.passages.upsert(identifiers, _encode_passages(parts.encoder, texts, progress))
         # Sentences and tokens in slices of courses, so that a progress bar moves while they are encoded (one slice
         # for an encoder that wants everything in one call, such as a Ray pool that loads the model per call).
         step = _slice_size(parts.encoder)
@@ -379,9 +417,20 @@ class CourseSearcher:
             if parts.tokens is not None:
                 parts.tokens.upsert_packed(some, passage_token_blobs(parts.encoder, their_texts))
                 _advance(progress, len(some))
-        self.texts.update(zip(identifiers, texts, strict=True))
-        self.facts.update((course.identifier, CourseFacts.of(course)) for course in courses)
-        self._changed()
+
+    def _upsert_in_one_pass(self, encode: OnePass, identifiers: list[str], texts: list[str]) -> None:
+        """A few courses (a change applied by a serving process, no cache): their passages, sentences and tokens
+        from one forward pass of the English encoder instead of three."""
+        parts = self.parts
+        sentences = (
+            [segment for text in texts for segment in passage_segments(text)] if parts.sentences is not None else []
+        )
+        vectors, tokens = encode([*texts, *sentences], len(texts) if parts.tokens is not None else 0)
+        parts.passages.upsert(identifiers, vectors[: len(texts)])
+        if parts.sentences is not None:
+            parts.sentences.upsert(identifiers, texts, lambda segments: vectors[len(texts) :])
+        if parts.tokens is not None:
+            parts.tokens.upsert(identifiers, tokens)
 
     def remove_courses(self, identifiers: Collection[str]) -> int:
         parts = self.parts
@@ -391,12 +440,14 @@ class CourseSearcher:
         removed = [identifier for identifier in identifiers if self.texts.pop(identifier, None) is not None]
         for identifier in removed:
             self.facts.pop(identifier, None)
-        self._changed()
+        if self._lexical is not None:
+            self._lexical.remove(removed)
+        self._changed(removed)
         return len(removed)
 
-    def _changed(self) -> None:
-        self._lexical = None
-        self._neighbours = None
+    def _changed(self, identifiers: Collection[str]) -> None:
+        if self._nearest is not None:
+            self._touched.update(identifiers)
         self._full_layout = None
 
 

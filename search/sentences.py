@@ -39,6 +39,12 @@ class SentenceIndex:
     def __len__(self) -> int:
         return len(self.vectors)
 
+    def copy(self) -> SentenceIndex:
+        """An independent copy (updates replace a course's list of sentences, never change one in place)."""
+        copied = SentenceIndex(VectorIndex(self.vectors.dimension))
+        copied.vectors, copied.by_course = self.vectors.copy(), dict(self.by_course)
+        return copied
+
     def of(self, course: str) -> list[str]:
         return list(self.by_course.get(course, ()))
 

@@ -9,20 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
-import numpy as np
-
-from embeddings import TokenIndex, VectorIndex
+from embeddings import TokenIndex
 from models import Course
 from search.config import CourseFacts
 from search.passages import course_text
 from search.searcher import CourseSearcher
-from search.sentences import SentenceIndex
-
-
-def copy_vectors(index: VectorIndex) -> VectorIndex:
-    state = index.state()
-    state["vectors"] = np.array(state["vectors"], dtype=np.float32, copy=True)
-    return VectorIndex.from_state(state)
 
 
 def copy_tokens(index: TokenIndex) -> TokenIndex:
@@ -36,12 +27,12 @@ def copy_searcher(searcher: CourseSearcher) -> CourseSearcher:
     parts = searcher.parts
     copied = replace(
         parts,
-        passages=copy_vectors(parts.passages),
-        multilingual=copy_vectors(parts.multilingual) if parts.multilingual is not None else None,
-        sentences=SentenceIndex(copy_vectors(parts.sentences.vectors)) if parts.sentences is not None else None,
+        passages=parts.passages.copy(),
+        multilingual=parts.multilingual.copy() if parts.multilingual is not None else None,
+        sentences=parts.sentences.copy() if parts.sentences is not None else None,
         tokens=copy_tokens(parts.tokens) if parts.tokens is not None else None,
     )
-    neighbours = searcher.neighbours() if searcher.config.neighbour_weight > 0 else None
+    neighbours = searcher.nearest() if searcher.config.neighbour_weight > 0 else None
     return CourseSearcher(
         searcher.config,
         copied,
@@ -49,6 +40,7 @@ def copy_searcher(searcher: CourseSearcher) -> CourseSearcher:
         searcher.facts,
         neighbours=neighbours,
         query_vectors=searcher.query_vectors,
+        lexical=searcher.lexical_index(),
     )
 
 

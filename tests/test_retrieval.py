@@ -21,6 +21,7 @@ from search import (
     load_searcher,
     save_searcher,
 )
+from search.neighbours import NearestCourses
 from search.passages import passage_segments
 
 pytestmark = pytest.mark.slow
@@ -148,7 +149,7 @@ def test_a_saved_index_searches_exactly_as_built_and_an_index_without_token_vect
     path = tmp_path / "courses.npz"
     save_searcher(searcher, path, "fingerprint")
     loaded = load_searcher(path, searcher.config, "fingerprint")
-    assert loaded.parts.tokens is not None and loaded._neighbours == searcher.neighbours()
+    assert loaded.parts.tokens is not None and loaded.neighbours() == searcher.neighbours()
     queries = ["basics of noting and drafting on files", "managing stress", "सूचना का अधिकार"]
     assert loaded.search_many(queries, 5) == searcher.search_many(queries, 5)
     without = CourseSearcher(
@@ -171,13 +172,15 @@ def test_each_course_keeps_its_nearest_courses_and_its_sentences_follow_updates(
     assert cosines == sorted(cosines, reverse=True)
     own = CourseSearcher(searcher.config, fresh_parts(searcher))
     own.upsert_courses(courses, names)
+    own.neighbours()
     sentences, tokens = own.parts.sentences, own.parts.tokens
     assert sentences is not None and tokens is not None
     course = courses[1]
     before = len(sentences)
     own.upsert_courses([course.model_copy(update={"description": "One. Two sentences here. And three!"})], names)
     assert len(sentences.of(course.identifier)) == len(passage_segments(own.texts[course.identifier]))
-    assert own._neighbours is None  # recomputed on the next search
+    # Kept current by searching again only the lists the edit can reach: the same lists as computed afresh.
+    assert own.neighbours() == NearestCourses.compute(own.parts.passages, 10).lists
     assert own.remove_courses([course.identifier]) == 1
     assert len(sentences) == before - len(passage_segments(searcher.texts[course.identifier]))
     assert course.identifier not in tokens and course.identifier not in own.neighbours()

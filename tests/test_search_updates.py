@@ -55,6 +55,9 @@ class WordHashEncoder:
     def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         return self.encode_queries(texts), self.encode_query_tokens(texts)
 
+    def encode_passages_and_tokens(self, texts: Sequence[str], with_tokens: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.encode_passages(texts), self.encode_passage_tokens(texts[:with_tokens])
+
 
 ENCODER = WordHashEncoder()
 # The default hybrid, every part on (the multilingual part with the same stand-in), neighbours included.
@@ -71,8 +74,10 @@ def course(identifier: str, words: Sequence[str], language: str) -> Course:
 
 
 def fresh(courses: dict[str, Course]) -> CourseSearcher:
+    """A build as `karmayogi index build` makes it: with a progress callback, so that passages, sentences and
+    tokens are encoded in passes of their own (an update of a few courses encodes them in one)."""
     searcher = CourseSearcher(CONFIG, empty_parts(CONFIG, ENCODER, ENCODER))
-    searcher.upsert_courses(list(courses.values()), {})
+    searcher.upsert_courses(list(courses.values()), {}, progress=lambda done: None)
     return searcher
 
 
@@ -89,6 +94,20 @@ def assert_same(got: list[list[tuple[str, float]]], expected: list[list[tuple[st
             tied = [i for i, s in wanted if abs(s - score) <= 1e-4]
             if len(tied) == 1:
                 assert ranking[position][0] == course_id
+
+
+def assert_same_neighbours(live: CourseSearcher, expected: CourseSearcher) -> None:
+    """Each course's nearest courses, kept current change by change, score as those computed afresh (courses of
+    equal score may be listed in either order)."""
+
+    def cosines(searcher: CourseSearcher) -> dict[str, list[float]]:
+        vector = searcher.parts.passages.vector
+        return {i: [float(vector(i) @ vector(o)) for o in near] for i, near in searcher.neighbours().items()}
+
+    got, wanted = cosines(live), cosines(expected)
+    assert got.keys() == wanted.keys()
+    for identifier, scores in wanted.items():
+        assert got[identifier] == pytest.approx(scores, abs=1e-5)
 
 
 identifiers = st.sampled_from([f"do_{n}" for n in range(8)])
@@ -127,7 +146,9 @@ def test_any_sequence_of_changes_gives_the_results_of_a_fresh_build(start, chang
             assert results(live) == served, "the served searcher changed under an update"
         live = updated
         if catalog:
-            assert_same(results(live), results(fresh(catalog)))
+            expected = fresh(catalog)
+            assert_same(results(live), results(expected))
+            assert_same_neighbours(live, expected)
         else:
             assert len(live) == 0
 
