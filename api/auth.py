@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.ui_session import end_sessions_of_key
-from models import InvalidInputError, NotFoundError
+from models import InvalidInputError, NotFoundError, get_language
 from models.tables import ApiKeyRow
 from models.text_policy import check_text, text_problem
 
@@ -36,11 +37,21 @@ class ApiKeyInfo(BaseModel):
     id: str = Field(description="Public id of the key (the part after `kyk_`)")
     name: str
     scopes: list[Scope]
+    languages: list[str] = Field(default_factory=list, description="The languages it may review; empty: all")
     created_at: datetime
     revoked_at: datetime | None = None
 
     def allows(self, scope: Scope) -> bool:
         return self.revoked_at is None and (scope in self.scopes or "admin" in self.scopes)
+
+    @property
+    def review_languages(self) -> list[str] | None:
+        """The only languages the key may review; None: all (no limit, or an admin key)."""
+        return None if not self.languages or "admin" in self.scopes else list(self.languages)
+
+    def allows_language(self, language: str) -> bool:
+        limited = self.review_languages
+        return limited is None or language in limited
 
 
 class UnknownScopeError(InvalidInputError):
@@ -55,10 +66,12 @@ def parse_scope(text: str) -> Scope:
     raise UnknownScopeError(text)
 
 
-def create_key(session: Session, name: str, scopes: list[str]) -> tuple[ApiKeyInfo, str]:
-    """Store a new key; returns its description and the key itself, which is never shown again."""
+def create_key(session: Session, name: str, scopes: list[str], languages: Sequence[str] = ()) -> tuple[ApiKeyInfo, str]:
+    """Store a new key, limited to reviewing `languages` when some are given; returns its description and the
+    key itself, which is never shown again."""
     for scope in scopes:
         parse_scope(scope)
+    codes = [_language_code(language) for language in languages]
     if not check_text(name, "name").strip():
         raise InvalidInputError("a key needs a name saying who holds it")
     key_id = secrets.token_hex(6)
@@ -68,11 +81,19 @@ def create_key(session: Session, name: str, scopes: list[str]) -> tuple[ApiKeyIn
         name=name.strip(),
         key_hash=digest(key),
         scopes=list(dict.fromkeys(scopes)),
+        languages=list(dict.fromkeys(codes)),
         created_at=datetime.now(UTC),
     )
     session.add(row)
     session.flush()
     return _info(row), key
+
+
+def _language_code(language: str) -> str:
+    code = get_language(language.strip()).code  # UnknownLanguageError: an InvalidInputError naming the supported
+    if code == "en":
+        raise InvalidInputError("English is the source language: a key cannot be limited to reviewing it")
+    return code
 
 
 def list_keys(session: Session, include_revoked: bool = False) -> list[ApiKeyInfo]:
@@ -125,6 +146,7 @@ def _info(row: ApiKeyRow) -> ApiKeyInfo:
         id=row.id,
         name=row.name,
         scopes=[parse_scope(scope) for scope in row.scopes],
+        languages=list(row.languages or []),
         created_at=_utc(row.created_at),
         revoked_at=_utc(row.revoked_at) if row.revoked_at else None,
     )

@@ -82,6 +82,13 @@ def check_scope(key: ApiKeyInfo, scope: Scope) -> ApiKeyInfo:
     return key
 
 
+def check_language(key: ApiKeyInfo, language: str) -> None:
+    """403 unless the key may review translations into `language` (keys can be limited to some languages)."""
+    if not key.allows_language(language):
+        allowed = ", ".join(key.languages)
+        raise Forbidden(f"the key {key.id!r} may review {allowed} only, not {language!r}")
+
+
 def require(scope: Scope) -> Callable[[ApiKeyInfo], ApiKeyInfo]:
     """A dependency that lets a request through only with a key holding `scope` (or `admin`)."""
 

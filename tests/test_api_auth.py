@@ -51,6 +51,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
             ("POST", "/v1/translation/units/{unit_id}/reject"),
             ("POST", "/v1/translation/units/bulk-approve"),
             ("GET", "/v1/translation/export"),
+            ("GET", "/v1/translation/quality"),
             ("GET", "/v1/insights/coverage"),
             ("GET", "/v1/insights/coverage.png"),
             ("GET", "/v1/insights/translate-priorities"),

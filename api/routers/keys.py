@@ -11,7 +11,7 @@ from api.auth import ApiKeyInfo, Scope, create_key, list_keys, revoke_key
 from api.deps import SessionDep, require
 from api.errors import problem_responses
 from api.schemas import RequestBody
-from api.vocab import UtcDatetime
+from api.vocab import TargetLanguageCode, UtcDatetime
 
 router = APIRouter(
     prefix="/v1/keys",
@@ -27,6 +27,11 @@ KeyId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$",
 class NewKey(RequestBody):
     name: str = Field(min_length=1, max_length=128, pattern=r"\S", description="Who holds the key")
     scopes: list[Scope] = Field(min_length=1, max_length=4, description=SCOPES)
+    languages: list[TargetLanguageCode] = Field(
+        default_factory=list,
+        max_length=22,
+        description="Limit the key to reviewing these languages' translations (e.g. hi, mr); empty: all languages",
+    )
 
 
 class KeyOut(BaseModel):
@@ -35,6 +40,7 @@ class KeyOut(BaseModel):
     id: str = Field(description="Public id of the key (the part after `kyk_`)")
     name: str = Field(description="Who holds the key")
     scopes: list[Scope] = Field(description=SCOPES)
+    languages: list[str] = Field(description="The only languages it may review; empty: all")
     created_at: UtcDatetime = Field(description="When the key was created (UTC)")
     revoked_at: UtcDatetime | None = Field(description="When the key was revoked (UTC); null: it is valid")
 
@@ -57,7 +63,7 @@ def get_keys(
 
 @router.post("", status_code=201, summary="Create a key; the response holds it, once")
 def post_key(session: SessionDep, body: NewKey) -> CreatedKey:
-    info, key = create_key(session, body.name, list(body.scopes))
+    info, key = create_key(session, body.name, list(body.scopes), [language.value for language in body.languages])
     return CreatedKey(**KeyOut.of(info).model_dump(), key=key)
 
 

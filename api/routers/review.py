@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import authenticate
-from api.deps import ServicesDep, SessionDep
+from api.deps import ServicesDep, SessionDep, check_language
 from api.routers.translation import UnitDetail, unit_detail
 from api.services import Services
 from api.ui import (
@@ -146,8 +146,18 @@ def queue(
     if reviewer is None:
         return to_login()
     language = language if language in LANGUAGE_NAMES else ""
+    if language:
+        check_language(reviewer.key, language)
     status = status if status in set(UnitStatus) else ""
-    units = list_units(session, language or None, status or None, flag or None, limit=QUEUE_PAGE + 1, offset=offset)
+    units = list_units(
+        session,
+        language or None,
+        status or None,
+        flag or None,
+        languages=reviewer.key.review_languages,
+        limit=QUEUE_PAGE + 1,
+        offset=offset,
+    )
     filters = {"language": language, "status": status, "flag": flag}
     context = {
         "reviewer": reviewer,
@@ -177,6 +187,7 @@ def bulk_approve(
     assert reviewer is not None
     if language not in LANGUAGE_NAMES:
         return refused(request, 422, "Choose the language whose clean machine translations to approve.")
+    check_language(reviewer.key, language)
     approved = bulk_approve_clean(session, LanguageCode(language).value, reviewer.key.name)
     query = urlencode({"language": language, "status": UnitStatus.MACHINE_TRANSLATED, "done": "bulk", "n": approved})
     return RedirectResponse(f"/review?{query}", status_code=303, headers=SECURITY_HEADERS)
@@ -199,7 +210,10 @@ def quality_page(
     if reviewer is None:
         return to_login()
     language = language if language in LANGUAGE_NAMES else ""
-    rows = draft_quality(session, language or None)
+    if language:
+        check_language(reviewer.key, language)
+    allowed = reviewer.key.review_languages
+    rows = [row for row in draft_quality(session, language or None) if allowed is None or row.language in allowed]
     return page(request, "quality.html", {"reviewer": reviewer, "rows": rows, "language": language})
 
 
@@ -219,6 +233,7 @@ def unit_page(
         found = get_unit(session, unit_id)
     except UnknownUnitError:
         return refused(request, 404, f"There is no unit {unit_id}.")
+    check_language(reviewer.key, found.language)
     detail = unit_detail(session, found, services.glossary())
     return _unit_page(request, reviewer, detail, DONE_MESSAGES.get(done, "").format(n=0), error=None, status_code=200)
 
@@ -242,6 +257,7 @@ def act_on_unit(
         return refusal
     assert reviewer is not None
     current = get_unit(session, unit_id)
+    check_language(reviewer.key, current.language)
     try:
         if action not in set(Action):
             raise InvalidInputError(f"unknown action {action!r}")

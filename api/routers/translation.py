@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import ApiKeyInfo
-from api.deps import ServicesDep, SessionDep, require
+from api.deps import ServicesDep, SessionDep, check_language, require
 from api.errors import Conflict, FieldProblem, NotFound, NotReady, problem_responses
 from api.jobs import JobRequest
 from api.json_response import PRECISION
@@ -188,7 +188,9 @@ class JobStarted(BaseModel):
     "background: memory matches first, then the configured model, with QA flags. Returns at once with the id.",
     responses=problem_responses(404, 409, 503),
 )
-def start_job(session: SessionDep, services: ServicesDep, body: JobBody, _key: Reviewer) -> JobStarted:
+def start_job(session: SessionDep, services: ServicesDep, body: JobBody, key: Reviewer) -> JobStarted:
+    for language in body.languages:
+        check_language(key, language.value)
     if body.course_ids:
         known = set(session.scalars(select(CourseRow.identifier).where(CourseRow.identifier.in_(body.course_ids))))
         unknown = [
@@ -235,7 +237,7 @@ def job(
 @router.get("/units", summary="The review queue: units by language, status and QA flag")
 def units(
     session: SessionDep,
-    _key: Reviewer,
+    key: Reviewer,
     language: Annotated[LanguageCode | None, Query(description="Only units into this language")] = None,
     status: Annotated[UnitStatus | None, Query(description="Only units in this status")] = None,
     *,
@@ -248,19 +250,31 @@ def units(
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Units to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}")] = 20,
 ) -> UnitList:
+    if language is not None:
+        check_language(key, language.value)
     found = list_units(
-        session, language.value if language else None, status, flag, course_id=course_id, limit=limit, offset=offset
+        session,
+        language.value if language else None,
+        status,
+        flag,
+        course_id=course_id,
+        languages=key.review_languages,
+        limit=limit,
+        offset=offset,
     )
     return UnitList(items=[unit_out(u) for u in found], offset=offset, limit=limit)
 
 
 @router.get("/units/{unit_id}", summary="A unit with its history, glossary terms and memory matches")
-def unit(session: SessionDep, services: ServicesDep, _key: Reviewer, unit_id: UnitId) -> UnitDetail:
-    return unit_detail(session, get_unit(session, unit_id), services.glossary())
+def unit(session: SessionDep, services: ServicesDep, key: Reviewer, unit_id: UnitId) -> UnitDetail:
+    found = get_unit(session, unit_id)
+    check_language(key, found.language)
+    return unit_detail(session, found, services.glossary())
 
 
 @router.post("/units/{unit_id}/edit", summary="Replace the text; the unit goes (back) to review with fresh QA flags")
 def edit(session: SessionDep, services: ServicesDep, key: Reviewer, unit_id: UnitId, *, body: EditBody) -> UnitOut:
+    check_language(key, get_unit(session, unit_id).language)
     return unit_out(edit_unit(session, unit_id, body.text, key.name, glossary=services.glossary()))
 
 
@@ -274,6 +288,7 @@ def approve(
     services: ServicesDep, session: SessionDep, key: Reviewer, unit_id: UnitId, *, body: ApproveBody | None = None
 ) -> UnitOut:
     body = body or ApproveBody()
+    check_language(key, get_unit(session, unit_id).language)
     approved = approve_unit(
         session,
         unit_id,
@@ -287,11 +302,13 @@ def approve(
 
 @router.post("/units/{unit_id}/reject", summary="Reject with a note", responses=problem_responses(404, 409))
 def reject(session: SessionDep, key: Reviewer, unit_id: UnitId, body: RejectBody | None = None) -> UnitOut:
+    check_language(key, get_unit(session, unit_id).language)
     return unit_out(reject_unit(session, unit_id, key.name, body.note if body else None))
 
 
 @router.post("/units/bulk-approve", summary="Approve every machine translation of a language without error or warning")
 def bulk_approve(session: SessionDep, key: Reviewer, body: BulkApproveBody) -> BulkApproved:
+    check_language(key, body.language.value)
     return BulkApproved(approved=bulk_approve_clean(session, body.language.value, key.name, body.limit))
 
 
@@ -328,11 +345,18 @@ class DraftQualityOut(BaseModel):
 )
 def quality(
     session: SessionDep,
-    _key: Reviewer,
+    key: Reviewer,
     language: Annotated[LanguageCode | None, Query(description="Only this target language")] = None,
 ) -> list[DraftQualityOut]:
+    if language is not None:
+        check_language(key, language.value)
     rows = draft_quality(session, language.value if language else None)
-    return [DraftQualityOut.model_validate(row, from_attributes=True) for row in rows]
+    allowed = key.review_languages
+    return [
+        DraftQualityOut.model_validate(row, from_attributes=True)
+        for row in rows
+        if allowed is None or row.language in allowed
+    ]
 
 
 @router.get(
@@ -350,7 +374,7 @@ def quality(
 )
 def export(
     session: SessionDep,
-    _key: Reviewer,
+    key: Reviewer,
     language: Annotated[LanguageCode, Query(description="The language whose units to export")],
     format: Annotated[Literal["xliff", "csv"], Query(description="XLIFF 1.1 or CSV")] = "xliff",
     *,
@@ -359,6 +383,7 @@ def export(
         Query(description=f"Only units in one of these statuses; all when absent. {LIST_OF_VALUES}"),
     ] = None,
 ) -> Response:
+    check_language(key, language.value)
     body = export_units(session, language.value, format, list(status) if status else None)
     media = "text/csv" if format == "csv" else "application/x-xliff+xml"
     filename = f"units.{language.value}.{'csv' if format == 'csv' else 'xlf'}"
