@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from huggingface_hub.utils.tqdm import disable_progress_bars
 
-from api.cli import catalog, demo, evaluate, insights, keys, recommend, search, serve, synth, translate
+from api.cli import catalog, demo, evaluate, insights, keys, recommend, search, serve, synth, tables, translate
 from api.cli.context import engine, settings
 
 app = typer.Typer(
@@ -17,12 +19,22 @@ app = typer.Typer(
 
 
 @app.callback()
-def _read_configuration_afresh() -> None:
+def _read_configuration_afresh(
+    plain: Annotated[
+        bool,
+        typer.Option(
+            "--plain",
+            help="ASCII tables, no colour (the default when the output is not a terminal).",
+            show_default=True,
+        ),
+    ] = False,
+) -> None:
     # One process may run several invocations (tests, notebooks): each must see the environment as it is now.
     settings.cache_clear()
     engine.cache_clear()
     # Long work has our own progress bars; the model loaders' bars for a sub-second load are noise.
     disable_progress_bars()
+    tables.set_plain(plain)
 
 
 app.add_typer(catalog.db_app, name="db")

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors
+from api.cli.tables import add_figure, add_name, table
 from models import (
     LEVEL_NAMES,
     Competency,
@@ -101,7 +102,9 @@ def stats(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(asdict(numbers) | {"non_english_share": round(numbers.non_english_share, 3)})
         return
-    table = Table(title="Catalog", show_header=False)
+    shown = table("Catalog", show_header=False)
+    add_name(shown, "what", min_width=20)
+    add_figure(shown, "count")
     for label, value in [
         ("competency areas", numbers.areas),
         ("themes", numbers.themes),
@@ -115,8 +118,8 @@ def stats(as_json: JsonOption = False) -> None:
         ("providers", numbers.providers),
         ("learners", numbers.learners),
     ]:
-        table.add_row(label, str(value))
-    console.print(table)
+        shown.add_row(label, str(value))
+    console.print(shown)
     console.print("courses by language: " + ", ".join(f"{k} {v}" for k, v in numbers.courses_by_language.items()))
     console.print("courses by source format: " + ", ".join(f"{k} {v}" for k, v in numbers.courses_by_format.items()))
     console.print("courses by competency area: " + ", ".join(f"{k} {v}" for k, v in numbers.courses_by_area.items()))

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.context import console, engine, print_json, reports_errors, settings
+from api.cli.tables import add_figure, add_identifier, add_name, plain, table
 from models import LEVEL_NAMES, iter_learners, normalise_language, session_scope
 from recommender.inputs import load_inputs
 from recommender.insights import (
@@ -131,31 +133,54 @@ def readiness(
         console.print(f"chart: {image}", highlight=False)
 
 
+# Below this many columns left for names, the names are listed under the matrix instead of beside it.
+NAME_ROOM = 24
+
+
 def print_coverage(matrix: CoverageMatrix) -> None:
-    table = Table(title="Courses per required competency and language (direct or via approved translation)")
-    table.add_column("competency", overflow="fold")
-    table.add_column("req", justify="right")
+    ids = [competency.id for competency in matrix.competencies]
+    figures = [
+        max(len(language), len(str(int(matrix.courses[:, j].max(initial=0)))))
+        for j, language in enumerate(matrix.languages)
+    ]
+    fixed = max([10, *map(len, ids)]) + 4 + sum(width + 1 for width in figures)  # one space between columns
+    beside = console.width - fixed >= NAME_ROOM
+    shown = table("Courses per required competency and language (direct or via approved translation)")
+    add_identifier(shown, "competency", ids)
+    if beside:
+        add_name(shown, "name")
+    add_figure(shown, "req")
     for language in matrix.languages:
-        table.add_column(language, justify="right")
+        add_figure(shown, language)
     for i, competency in enumerate(matrix.competencies):
         cells = []
         for j in range(len(matrix.languages)):
             count = int(matrix.courses[i, j])
             if count == 0:
                 cells.append("[red]0[/]")
-            elif matrix.at_required[i, j] == 0:
-                cells.append(f"[yellow]{count}[/]")  # courses exist, none up to the required level
+            elif matrix.at_required[i, j] == 0:  # courses exist, none up to the required level
+                cells.append(f"{count}*" if plain() else f"[yellow]{count}[/]")
             else:
                 cells.append(str(count))
         level = int(matrix.required_level[i])
-        table.add_row(f"{competency.id} {competency.name}", f"{level}", *cells)
-    console.print(table)
+        shown.add_row(competency.id, *([escape(competency.name)] if beside else []), f"{level}", *cells)
+    console.print(shown)
+    if not beside:
+        names = table("Competencies")
+        add_identifier(names, "competency", ids)
+        add_name(names, "name")
+        for competency in matrix.competencies:
+            names.add_row(competency.id, escape(competency.name))
+        console.print(names)
     empty = matrix.empty_cells()
     total = matrix.courses.size
     console.print(
         f"{len(matrix.competencies)} required competencies × {len(matrix.languages)} languages: "
-        f"{empty} of {total} cells have no course ([red]red[/]); [yellow]yellow[/]: courses exist but none builds "
-        f"the required level ({', '.join(f'{k} {v}' for k, v in LEVEL_NAMES.items())})"
+        f"{empty} of {total} cells have no course ([red]red[/]); {'*' if plain() else '[yellow]yellow[/]'}: "
+        "courses exist but none builds "
+        f"the required level ({', '.join(f'{k} {v}' for k, v in LEVEL_NAMES.items())}); req: the highest level a "
+        "role requires",
+        highlight=False,
     )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from api.auth import SCOPE_HELP, create_key, list_keys, revoke_key
 from api.cli.context import console, engine, errors, print_json, reports_errors
+from api.cli.tables import add_identifier, add_name, table
 from models import session_scope
 
 keys_app = typer.Typer(help="API keys for the HTTP service.", no_args_is_help=True)
@@ -21,11 +22,19 @@ SCOPES_HELP = "; ".join(f"{scope}: {meaning}" for scope, meaning in SCOPE_HELP.i
 def keys_create(
     name: Annotated[str, typer.Argument(help="Who holds the key, e.g. 'portal' or 'hindi review team'.")],
     scope: Annotated[list[str], typer.Option("--scope", "-s", help=f"Repeat for several. {SCOPES_HELP}.")],
+    languages: Annotated[
+        str,
+        typer.Option(
+            "--languages",
+            help="Limit it to reviewing these languages, comma-separated (e.g. hi,mr); all if empty.",
+        ),
+    ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Create a key and print it. It is stored hashed and cannot be shown again."""
+    codes = [code.strip() for code in languages.split(",") if code.strip()]
     with session_scope(engine()) as session:
-        info, key = create_key(session, name, scope)
+        info, key = create_key(session, name, scope, codes)
     if as_json:
         print_json(info.model_dump(mode="json") | {"key": key})
         return
@@ -45,13 +54,19 @@ def keys_list(
     if as_json:
         print_json([key.model_dump(mode="json") for key in keys])
         return
-    table = Table(title="API keys")
-    for column in ("id", "name", "scopes", "created", "revoked"):
-        table.add_column(column)
+    shown = table("API keys")
+    add_identifier(shown, "id", [key.id for key in keys])
+    add_name(shown, "name", min_width=8)
+    add_identifier(shown, "scopes", [scope for key in keys for scope in key.scopes])
+    add_identifier(shown, "created", ["2026-01-01 00:00"])
+    add_identifier(shown, "revoked", ["2026-01-01 00:00"] if any(key.revoked_at for key in keys) else [])
     for key in keys:
         revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
-        table.add_row(key.id, key.name, ", ".join(key.scopes), f"{key.created_at:%Y-%m-%d %H:%M}", revoked)
-    console.print(table)
+        # One scope a line: a scope is an identifier, copied into --scope as it is.
+        shown.add_row(key.id, escape(key.name), "\n".join(key.scopes), f"{key.created_at:%Y-%m-%d %H:%M}", revoked)
+    console.print(shown)
+    if not keys:
+        console.print("no keys yet: `karmayogi keys create NAME --scope SCOPE`")
 
 
 @keys_app.command("revoke")

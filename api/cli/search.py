@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from api.cli.context import console, engine, print_json, progress_bar, reports_errors, settings
 from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, start_ray
+from api.cli.tables import add_figure, add_identifier, add_name, table
 from embeddings import Encoder, load_encoder
 from embeddings.index import INDEX_KINDS
 from embeddings.ray_encoder import ray_encoder_loader
@@ -154,13 +155,22 @@ def search(
         return
     with session_scope(engine()) as session:
         courses = [get_course(session, identifier) for identifier, _ in results]
-    table = Table(title=f"{query}")
-    for column in ("#", "score", "course", "provider", "languages", "identifier"):
-        table.add_column(column)
+    shown = table(query)
+    add_figure(shown, "#")
+    add_figure(shown, "score")
+    add_identifier(shown, "identifier", [identifier for identifier, _ in results])
+    shown.add_column("lang", no_wrap=True)
+    add_name(shown, "course · provider")
     for rank, ((identifier, score), course) in enumerate(zip(results, courses, strict=True), start=1):
-        provider_name = ", ".join(course.organisations)
-        table.add_row(str(rank), f"{score:.3f}", course.name, provider_name, ", ".join(course.languages), identifier)
-    console.print(table)
+        who = ", ".join(course.organisations) or "provider unknown"
+        shown.add_row(
+            str(rank),
+            f"{score:.3f}",
+            identifier,
+            ", ".join(course.languages),
+            f"{escape(course.name)}\n[dim]{escape(who)}[/]",
+        )
+    console.print(shown)
     if not results:
         console.print("no matching course")
 
