@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
+from api.json_response import FLOAT_DECIMALS
 from api.services import load_services
 from api.settings import Settings
 from models import make_engine
@@ -30,7 +31,8 @@ def cli_ranking(home: Path) -> tuple[Ranking, str]:
     result = CliRunner().invoke(app, ["recommend", "--learner", LEARNER, "--json"], env={"KARMAYOGI_HOME": str(home)})
     assert result.exit_code == 0, result.output
     items = json.loads(result.stdout)["items"]
-    return [(item["course_id"], round(item["score"], 6)) for item in items], result.stderr
+    # The API sends scores at its stated precision (api.json_response); the CLI prints them as computed.
+    return [(item["course_id"], round(item["score"], FLOAT_DECIMALS)) for item in items], result.stderr
 
 
 def api_ranking(home: Path, database: Path) -> Ranking:
