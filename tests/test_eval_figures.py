@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -22,7 +23,7 @@ JUDGED = DATA_DIR / "eval" / "recommend_judged.jsonl"
 def readme_table(header: str) -> str:
     """The Markdown table of the README that starts with `header`, as the command prints it."""
     text = README.read_text(encoding="utf-8")
-    match = re.search(rf"^{re.escape(header)}\n(?:\|.*\n)+", text, flags=re.MULTILINE)
+    match = re.search(rf"^{re.escape(header)}.*\n(?:\|.*\n)+", text, flags=re.MULTILINE)
     assert match, f"README.md has no table starting {header!r}"
     return match.group(0)
 
@@ -82,3 +83,17 @@ def test_the_readme_table_is_what_eval_recommend_prints(karmayogi: Run, tmp_path
     result = karmayogi("eval", "recommend", "--markdown")
     assert result.exit_code == 0, result.output
     assert result.stdout == readme_table("| system | nDCG@10 |")
+
+
+BENCHMARK = Path(__file__).parents[2] / "shared" / "benchmarks" / "coursera" / "courses.jsonl"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("KARMAYOGI_CHECK_RETRIEVAL_FIGURES") != "1" or not BENCHMARK.exists(),
+    reason="about 8 CPU-minutes: set KARMAYOGI_CHECK_RETRIEVAL_FIGURES=1 (needs ../shared/benchmarks/coursera)",
+)
+def test_the_readme_retrieval_table_is_what_eval_retrieval_prints(karmayogi: Run) -> None:
+    result = karmayogi("eval", "retrieval", "--courses", str(BENCHMARK), "--markdown", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == readme_table("| method | nDCG@10 |")
