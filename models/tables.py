@@ -233,6 +233,35 @@ class TranslationHistoryRow(Base):
     source_text: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(128))
     note: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[str | None] = mapped_column(String(32))  # the bulk action it was part of
+
+
+class ReviewBatchRow(Base):
+    """One bulk review action (approve or reject many units at once), which can be undone as a whole."""
+
+    __tablename__ = "review_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undone_by: Mapped[str | None] = mapped_column(String(128))
+    units: Mapped[list[ReviewBatchUnitRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class ReviewBatchUnitRow(Base):
+    """A unit of a batch with what the batch changed of it: enough to put it back."""
+
+    __tablename__ = "review_batch_units"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("review_batches.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("translation_units.id", ondelete="CASCADE"), primary_key=True)
+    status_before: Mapped[str] = mapped_column(String(24))
+    reviewer_before: Mapped[str | None] = mapped_column(String(128))
+    note_before: Mapped[str | None] = mapped_column(Text)
+    memory_before: Mapped[str | None] = mapped_column(Text)  # the memory's text for the source before; None: none
+    memory_origin_before: Mapped[str | None] = mapped_column(String(32))
 
 
 class TranslationMemoryRow(Base):

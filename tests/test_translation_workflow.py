@@ -220,7 +220,7 @@ def test_bulk_approval_takes_only_clean_machine_translations(catalog: Engine):
     run_translation_job(catalog, ["hi"], ["name"], mt=FakeEngine())
     with session_scope(catalog) as session:
         flagged = {u.id for u in list_units(session, "hi") if any(f["severity"] != "info" for f in u.flags)}
-        approved = bulk_approve_clean(session, "hi", "asha")
+        approved = bulk_approve_clean(session, "hi", "asha").applied
         statuses = {u.id: u.status for u in list_units(session, "hi")}
     assert approved == len(statuses) - len(flagged) > 0
     assert all(statuses[i] == "machine_translated" for i in flagged)

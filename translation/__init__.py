@@ -3,6 +3,19 @@
 The model engines live in `translation.seq2seq` (transformers) and `translation.ct2` (CTranslate2); they are
 imported only when a model is loaded, so that commands without one start fast."""
 
+from translation.bulk import (
+    BatchReport,
+    Preview,
+    Selection,
+    UndoReport,
+    UnknownBatchError,
+    apply_bulk,
+    bulk_approve_clean,
+    get_batch,
+    preview_bulk,
+    select_units,
+    undo_batch,
+)
 from translation.checks import CHECKS, Check, Flag, run_checks
 from translation.config import TranslationSettings, configured_engine, load_engine
 from translation.demo import demo_translations
@@ -32,7 +45,6 @@ from translation.review import (
     UnitView,
     allowed_actions,
     approve_unit,
-    bulk_approve_clean,
     edit_unit,
     get_unit,
     list_units,
@@ -47,6 +59,7 @@ __all__ = [
     "TRANSLATION_LANGUAGES",
     "Action",
     "ApprovalBlockedError",
+    "BatchReport",
     "Check",
     "Draft",
     "DraftSource",
@@ -61,14 +74,19 @@ __all__ = [
     "MemoryEngine",
     "MemoryMatch",
     "ModelFetchError",
+    "Preview",
+    "Selection",
     "Term",
     "TranslationLanguage",
     "TranslationMemory",
     "TranslationPipeline",
     "TranslationSettings",
+    "UndoReport",
     "UnitView",
+    "UnknownBatchError",
     "UnknownUnitError",
     "allowed_actions",
+    "apply_bulk",
     "approve_unit",
     "bulk_approve_clean",
     "catalog_glossary",
@@ -77,6 +95,7 @@ __all__ = [
     "edit_unit",
     "export_memory",
     "export_units",
+    "get_batch",
     "get_unit",
     "import_memory",
     "import_units",
@@ -85,10 +104,13 @@ __all__ = [
     "load_glossary",
     "load_memory",
     "memory_matches",
+    "preview_bulk",
     "reject_unit",
     "run_checks",
     "run_translation_job",
     "seed_memory",
+    "select_units",
     "translation_language",
     "transliterate",
+    "undo_batch",
 ]

@@ -18,7 +18,7 @@ from models.changes import record_changes
 from models.problems import InvalidInputError
 from models.statuses import UnitStatus
 from models.tables import TranslationHistoryRow, TranslationUnitRow
-from translation.checks import BLOCKING, Flag, run_checks
+from translation.checks import Flag, run_checks
 from translation.diffs import DiffPart, word_diff
 from translation.errors import ApprovalBlockedError, IllegalTransitionError, UnknownUnitError
 from translation.glossary import Glossary
@@ -79,6 +79,7 @@ class HistoryEntry:
     actor: str | None
     note: str | None
     before: str | None = None  # the unit's text before it (the previous entry's)
+    batch_id: str | None = None  # the bulk action it was part of
 
     @property
     def diff(self) -> list[DiffPart]:
@@ -154,6 +155,7 @@ def _history(row: TranslationUnitRow) -> list[HistoryEntry]:
                 actor=h.actor,
                 note=h.note,
                 before=before,
+                batch_id=h.batch_id,
             )
         )
         before = h.text
@@ -164,8 +166,16 @@ def _history(row: TranslationUnitRow) -> list[HistoryEntry]:
 _APPROVAL_MAY_CHANGE = frozenset({"edited", "approved", "rejected", "source_changed"})
 
 
-def record(row: TranslationUnitRow, action: str, actor: str | None = None, note: str | None = None) -> None:
-    """Append the unit's present state to its history (and to the change feed where approval may change)."""
+def record(
+    row: TranslationUnitRow,
+    action: str,
+    actor: str | None = None,
+    note: str | None = None,
+    *,
+    batch_id: str | None = None,
+) -> None:
+    """Append the unit's present state to its history (and to the change feed where approval may change);
+    `batch_id` names the bulk action it is part of."""
     session = object_session(row)
     if action in _APPROVAL_MAY_CHANGE and session is not None:
         record_changes(session, "translation", [row.course_id])
@@ -178,6 +188,7 @@ def record(row: TranslationUnitRow, action: str, actor: str | None = None, note:
             source_text=row.source_text,
             actor=actor,
             note=note,
+            batch_id=batch_id,
         )
     )
 
@@ -266,6 +277,7 @@ def approve_unit(
     *,
     override_reason: str | None = None,
     glossary: Glossary | None = None,
+    batch_id: str | None = None,
 ) -> UnitView:
     """Approve the unit (optionally with a final text, which is checked afresh); its translation enters the
     memory. An error flag blocks approval unless `override_reason` says why it is wrong: the override is kept
@@ -287,40 +299,24 @@ def approve_unit(
     row.status = TARGET[Action.APPROVE]
     row.reviewer = reviewer
     note = f"overrode {'; '.join(errors)} — reason: {reason}" if errors else None
-    record(row, "approved", reviewer, note)
+    record(row, "approved", reviewer, note, batch_id=batch_id)
     origin = OVERRIDDEN_ORIGIN if errors else "approved"
     remember(session, row.source_text, final, row.language, origin=origin)
     session.flush()
     return view(row)
 
 
-def reject_unit(session: Session, unit_id: int, reviewer: str, note: str | None = None) -> UnitView:
+def reject_unit(
+    session: Session, unit_id: int, reviewer: str, note: str | None = None, *, batch_id: str | None = None
+) -> UnitView:
     row = _row(session, unit_id)
     _allow(row, Action.REJECT)
     row.status = TARGET[Action.REJECT]
     row.reviewer = reviewer
     row.note = note
-    record(row, "rejected", reviewer, note)
+    record(row, "rejected", reviewer, note, batch_id=batch_id)
     session.flush()
     return view(row)
-
-
-def bulk_approve_clean(session: Session, language: str, reviewer: str, limit: int | None = None) -> int:
-    """Approve machine-translated units without error or warning flags; returns how many."""
-    query = (
-        select(TranslationUnitRow)
-        .where(TranslationUnitRow.language == language, TranslationUnitRow.status == UnitStatus.MACHINE_TRANSLATED)
-        .order_by(TranslationUnitRow.id)
-    )
-    approved = 0
-    for row in session.scalars(query):
-        if limit is not None and approved >= limit:
-            break
-        if any(flag.get("severity") in BLOCKING for flag in row.flags or []):
-            continue
-        approve_unit(session, row.id, reviewer)
-        approved += 1
-    return approved
 
 
 def _flags(source: str, text: str, language: str, glossary: Glossary | None) -> list[dict[str, Any]]:

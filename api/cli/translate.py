@@ -27,6 +27,7 @@ from translation import (
     run_translation_job,
     seed_memory,
     translation_language,
+    undo_batch,
 )
 from translation.config import HOW_TO_CONFIGURE, EngineKind
 from translation.fetch import fetch_model
@@ -52,7 +53,10 @@ class Backend(StrEnum):
 def translate(
     langs: Annotated[str, typer.Option("--langs", help="Target languages: hi,ta,bn (igot: all portal ones).")],
     fields: Annotated[str, typer.Option("--fields", help=f"Course fields: {','.join(FIELDS)}.")] = "name",
-    courses: Annotated[str | None, typer.Option("--courses", help="Only these course identifiers.")] = None,
+    courses: Annotated[
+        str | None,
+        typer.Option("--courses", help="Only these course identifiers, comma-separated (default: every course)."),
+    ] = None,
     model: Annotated[
         Path | None, typer.Option("--model", help="Local model directory (default: KARMAYOGI_MT_MODEL).")
     ] = None,
@@ -67,7 +71,13 @@ def translate(
     actors: ActorsOption = 2,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Units written per transaction.")] = 32,
     fuzzy: Annotated[
-        float | None, typer.Option("--fuzzy", min=50, max=100, help="Accept memory matches at this score or more.")
+        float | None,
+        typer.Option(
+            "--fuzzy",
+            min=50,
+            max=100,
+            help="Accept fuzzy memory matches at this score or more (default: exact matches only).",
+        ),
     ] = None,
     native_digits: Annotated[bool, typer.Option("--native-digits", help="Use the script's own digits.")] = False,
     seed: Annotated[bool, typer.Option("--seed/--no-seed", help="Load the shipped reviewed pairs first.")] = True,
@@ -159,7 +169,9 @@ def _format(file: Path, fmt: str | None) -> Format:
 def translations_export(
     lang: Annotated[str, typer.Option("--lang", help="Target language.")],
     out: Annotated[Path, typer.Option("--out", help="File to write (.xlf, .csv or .tmx).")],
-    fmt: Annotated[str | None, typer.Option("--format", help="xliff | csv | tmx (the memory).")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="xliff | csv | tmx (the memory) (default: by the suffix of --out).")
+    ] = None,
     status: Annotated[list[UnitStatus] | None, typer.Option("--status", help="Only this status (repeatable).")] = None,
 ) -> None:
     """Write units (XLIFF, CSV) or the translation memory (TMX) for professional translation tools."""
@@ -201,9 +213,11 @@ def translations_import(
 @translations_app.command("list")
 @reports_errors
 def translations_list(
-    lang: Annotated[str | None, typer.Option("--lang")] = None,
-    status: Annotated[UnitStatus | None, typer.Option("--status")] = None,
-    flag: Annotated[str | None, typer.Option("--flag", help="Only units with this QA check's flag.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only this target language (default: all).")] = None,
+    status: Annotated[UnitStatus | None, typer.Option("--status", help="Only this status (default: all).")] = None,
+    flag: Annotated[
+        str | None, typer.Option("--flag", help="Only units with this QA check's flag (default: flagged or not).")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
     *,
     as_json: JsonOption = False,
@@ -235,11 +249,26 @@ def translations_approve_clean(
     lang: Annotated[str, typer.Option("--lang")],
     reviewer: Annotated[str, typer.Option("--reviewer")],
 ) -> None:
-    """Approve every machine-translated unit of a language that has no error or warning flag."""
+    """Approve, as one batch that can be undone, every machine-translated unit of a language that has no error
+    or warning flag."""
     code = translation_language(lang).code
     with session_scope(engine()) as session:
-        approved = bulk_approve_clean(session, code, reviewer)
-    console.print(f"approved {approved} clean unit(s) in {code}")
+        report = bulk_approve_clean(session, code, reviewer)
+    console.print(f"approved {report.applied} clean unit(s) in {code}")
+    if report.batch_id:
+        console.print(f"batch {report.batch_id}; undo it with: karmayogi translations undo {report.batch_id}")
+
+
+@translations_app.command("undo")
+@reports_errors
+def translations_undo(
+    batch: Annotated[str, typer.Argument(help="The batch id that a bulk action printed.")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who undoes it (kept in each unit's history).")],
+) -> None:
+    """Undo a bulk approval or rejection: its units go back to where they were, unless changed since."""
+    with session_scope(engine()) as session:
+        report = undo_batch(session, batch, reviewer)
+    console.print(f"restored {report.restored} unit(s); {report.changed_since} changed since, left as they are")
 
 
 @models_app.command("fetch")

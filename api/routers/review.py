@@ -130,44 +130,50 @@ def _set_cookie(response: Response, services: Services, name: str, value: str, *
 # --- the queue ------------------------------------------------------------------------------------------
 
 
+FiltersDep = Annotated[QueueFilters, Depends(queue_filters)]
+
+
 @router.get("", response_class=HTMLResponse)
 def queue(
     request: Request,
     session: SessionDep,
     reviewer: ReviewerDep,
-    language: Annotated[str, Query(max_length=8)] = "",
+    given: FiltersDep,
     *,
-    status: Annotated[str, Query(max_length=32)] = UnitStatus.MACHINE_TRANSLATED,
-    flag: Annotated[str, Query(max_length=64)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     done: Annotated[str, Query(max_length=16)] = "",
     n: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    unit: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
     if reviewer is None:
         return to_login()
-    language = language if language in LANGUAGE_NAMES else ""
-    if language:
-        check_language(reviewer.key, language)
-    status = status if status in set(UnitStatus) else ""
-    units = list_units(
-        session,
-        language or None,
-        status or None,
-        flag or None,
-        languages=reviewer.key.review_languages,
-        limit=QUEUE_PAGE + 1,
-        offset=offset,
-    )
-    filters = {"language": language, "status": status, "flag": flag}
+    filters = with_status(given, UnitStatus.MACHINE_TRANSLATED)
+    priorities = priority_courses(session, filters.language) if filters.order == UnitOrder.PRIORITY else []
+    unit_filter = filters.unit_filter(reviewer.key, tuple(course.course_id for course in priorities))
+    counts = count_units(session, unit_filter)
+    total = counts.by_status()[UnitStatus(filters.status)] if filters.status else counts.total
+    units = find_units(session, unit_filter, limit=QUEUE_PAGE, offset=offset)
+    message = DONE_MESSAGES.get(done, "").format(n=n, unit=unit)
+    if done and unit:
+        message += " That was the last unit matching these filters."
     context = {
         "reviewer": reviewer,
-        "units": units[:QUEUE_PAGE],
+        "units": units,
         "filters": filters,
+        "params": filters.params(),
+        "unit_query": urlencode(filters.params()),
         "statuses": list(UnitStatus),
+        "checks": FLAG_CHECKS,
+        "orders": ORDERS,
+        "counts": counts,
+        "total": total,
         "offset": offset,
+        "shown": (offset + 1, offset + len(units)),
+        "pages": _pages(filters, offset, total),
         "previous": _queue_url(filters, max(offset - QUEUE_PAGE, 0)) if offset else None,
-        "next": _queue_url(filters, offset + QUEUE_PAGE) if len(units) > QUEUE_PAGE else None,
-        "message": DONE_MESSAGES.get(done, "").format(n=n),
+        "next": _queue_url(filters, offset + QUEUE_PAGE) if offset + QUEUE_PAGE < total else None,
+        "priority": {course.course_id: (rank, course) for rank, course in enumerate(priorities, 1)},
+        "message": message,
     }
     return page(request, "queue.html", context)
 
@@ -188,13 +194,26 @@ def bulk_approve(
     if language not in LANGUAGE_NAMES:
         return refused(request, 422, "Choose the language whose clean machine translations to approve.")
     check_language(reviewer.key, language)
-    approved = bulk_approve_clean(session, LanguageCode(language).value, reviewer.key.name)
+    approved = bulk_approve_clean(session, LanguageCode(language).value, reviewer.key.name).applied
     query = urlencode({"language": language, "status": UnitStatus.MACHINE_TRANSLATED, "done": "bulk", "n": approved})
     return RedirectResponse(f"/review?{query}", status_code=303, headers=SECURITY_HEADERS)
 
 
-def _queue_url(filters: dict[str, str], offset: int) -> str:
-    return "/review?" + urlencode({**filters, "offset": offset})
+def _queue_url(filters: QueueFilters, offset: int) -> str:
+    return "/review?" + urlencode({**filters.params(), "offset": offset})
+
+
+def _pages(filters: QueueFilters, offset: int, total: int) -> list[dict[str, Any]]:
+    """Page links: the first, the last and three either side of this one (None: a gap)."""
+    count = max((total + QUEUE_PAGE - 1) // QUEUE_PAGE, 1)
+    here = offset // QUEUE_PAGE
+    shown = sorted({0, count - 1, *range(max(here - 3, 0), min(here + 4, count))})
+    pages: list[dict[str, Any]] = []
+    for index, number in enumerate(shown):
+        if index and number != shown[index - 1] + 1:
+            pages.append({"number": None, "url": None, "current": False})
+        pages.append({"number": number + 1, "url": _queue_url(filters, number * QUEUE_PAGE), "current": number == here})
+    return pages
 
 
 # --- one unit -------------------------------------------------------------------------------------------

@@ -11,27 +11,33 @@ from sqlalchemy.orm import Session
 
 from api.auth import ApiKeyInfo
 from api.deps import ServicesDep, SessionDep, check_language, require
-from api.errors import Conflict, FieldProblem, NotFound, NotReady, problem_responses
+from api.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotReady, problem_responses
 from api.jobs import JobRequest
 from api.json_response import PRECISION
 from api.schemas import RequestBody
 from api.settings import MAX_PAGE_SIZE
 from api.vocab import LIST_OF_VALUES, JsonInt, LanguageCode, TargetLanguageCode, UtcDatetime, comma_separated
 from models import NotFoundError, UnitStatus
-from models.tables import CourseRow, TranslationJobRow
+from models.tables import CourseRow, ReviewBatchRow, TranslationJobRow
 from translation import (
     Action,
     DraftSource,
     Glossary,
+    Selection,
     UnitView,
+    apply_bulk,
     approve_unit,
     bulk_approve_clean,
     edit_unit,
     export_units,
+    get_batch,
     get_unit,
     list_units,
     memory_matches,
+    preview_bulk,
     reject_unit,
+    select_units,
+    undo_batch,
 )
 from translation.quality import draft_quality
 
@@ -69,6 +75,7 @@ class HistoryOut(BaseModel):
     actor: str | None = Field(description="Who: a reviewer's key name, or the engine")
     note: str | None = Field(description="The reviewer's note (a rejection's reason, an override's reason)")
     before: str | None = Field(description="The unit's text before it (null for the first entry)")
+    batch_id: str | None = Field(description="The bulk action (batch) it was part of; null: a single action")
     diff: list[DiffPartOut] = Field(description="What it changed in the text, word by word, in reading order")
 
 
@@ -154,6 +161,9 @@ class BulkApproveBody(RequestBody):
 
 class BulkApproved(BaseModel):
     approved: int = Field(description="Units approved")
+    batch_id: str | None = Field(
+        description="The batch the approvals form: POST /v1/translation/batches/{id}/undo undoes it; null: none"
+    )
 
 
 class JobBody(RequestBody):
@@ -309,7 +319,61 @@ def reject(session: SessionDep, key: Reviewer, unit_id: UnitId, body: RejectBody
 @router.post("/units/bulk-approve", summary="Approve every machine translation of a language without error or warning")
 def bulk_approve(session: SessionDep, key: Reviewer, body: BulkApproveBody) -> BulkApproved:
     check_language(key, body.language.value)
-    return BulkApproved(approved=bulk_approve_clean(session, body.language.value, key.name, body.limit))
+    report = bulk_approve_clean(session, body.language.value, key.name, body.limit)
+    return BulkApproved(approved=report.applied, batch_id=report.batch_id)
+
+
+class BulkFilter(RequestBody):
+    """The queue's filter: every unit matching all the given conditions."""
+
+    language: LanguageCode | None = Field(default=None, description="Units into this language")
+    status: UnitStatus | None = Field(default=None, description="Units in this status")
+    flag: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="Units with this QA flag (a check id)"
+    )
+    q: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Units whose source or text contains this (case-insensitive)"
+    )
+    field: Field_ | None = Field(default=None, description="Units of this course field")
+    clean: bool = Field(default=False, description="Only units without an error or warning flag")
+
+
+class BulkBody(RequestBody):
+    action: Literal["approve", "reject"] = Field(description="What to do to every selected unit")
+    unit_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, max_length=5000, description="The units, by id; or give `filter`"
+    )
+    filter: BulkFilter | None = Field(default=None, description="The units matching the queue's filter")
+    dry_run: bool = Field(default=False, description="Only preview: say which units it would change, change none")
+    note: Annotated[str, Field(max_length=2000)] | None = Field(default=None, description="A rejection's reason")
+
+
+class SkippedOut(BaseModel):
+    id: int = Field(description="The unit's id")
+    reason: str = Field(description="Why the action would leave it")
+
+
+class BulkOut(BaseModel):
+    action: str = Field(description="The action: approve or reject")
+    dry_run: bool = Field(description="Whether this was only a preview")
+    unit_ids: list[int] = Field(description="The units it changes (a preview: would change)")
+    skipped: list[SkippedOut] = Field(description="Selected units it leaves, with the reason")
+    batch_id: str | None = Field(description="The batch to undo (POST /v1/translation/batches/{id}/undo); null: none")
+
+
+class BatchOut(BaseModel):
+    id: str = Field(description="The batch's id")
+    action: str = Field(description="approve or reject")
+    actor: str = Field(description="The key name that applied it")
+    created_at: UtcDatetime = Field(description="When it was applied (UTC)")
+    undone_at: UtcDatetime | None = Field(description="When it was undone (UTC); null: it holds")
+    unit_ids: list[int] = Field(description="Its units")
+
+
+class UndoOut(BaseModel):
+    batch_id: str = Field(description="The batch undone")
+    restored: int = Field(description="Units put back where they were before the batch")
+    changed_since: int = Field(description="Units changed after the batch, left as they are")
 
 
 class DraftQualityOut(BaseModel):
@@ -335,6 +399,70 @@ class DraftQualityOut(BaseModel):
     )
     median_review_seconds: float | None = Field(
         description=f"Median seconds from the draft to the reviewer's decision; {PRECISION}"
+    )
+
+
+@router.post(
+    "/units/bulk",
+    summary="Approve or reject many units as one batch, after a preview; undo the batch later",
+    description="Select units by id or by the queue's filter. `dry_run: true` previews which units would change "
+    "(and why others would not) without changing any; without it the eligible units change in one transaction as "
+    "a batch that `POST /v1/translation/batches/{id}/undo` puts back. Error flags are never approved in bulk.",
+    responses=problem_responses(403, 404, 422),
+)
+def bulk(session: SessionDep, key: Reviewer, body: BulkBody) -> BulkOut:
+    if not body.unit_ids and body.filter is None:
+        raise InvalidInput("give `unit_ids` or `filter`", [FieldProblem(field="body.unit_ids", reason="empty")])
+    chosen = body.filter or BulkFilter()
+    if chosen.language is not None:
+        check_language(key, chosen.language.value)
+    selection = Selection(
+        unit_ids=body.unit_ids,
+        language=chosen.language.value if chosen.language else None,
+        status=chosen.status,
+        flag=chosen.flag,
+        text=chosen.q,
+        field=chosen.field,
+        clean=chosen.clean,
+    )
+    preview = preview_bulk(body.action, select_units(session, selection, key.review_languages))
+    skipped = [SkippedOut(id=unit.id, reason=reason) for unit, reason in preview.skipped]
+    ids = [unit.id for unit in preview.eligible]
+    if body.dry_run:
+        return BulkOut(action=body.action, dry_run=True, unit_ids=ids, skipped=skipped, batch_id=None)
+    report = apply_bulk(session, body.action, ids, key.name, note=body.note)
+    return BulkOut(action=body.action, dry_run=False, unit_ids=ids, skipped=skipped, batch_id=report.batch_id)
+
+
+BatchId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$", description="The batch's id")]
+
+
+@router.get("/batches/{batch_id}", summary="A bulk action's batch", responses=problem_responses(404))
+def batch(session: SessionDep, _key: Reviewer, batch_id: BatchId) -> BatchOut:
+    return _batch_out(get_batch(session, batch_id))
+
+
+@router.post(
+    "/batches/{batch_id}/undo",
+    summary="Undo a batch: its units go back where they were, unless changed since",
+    responses=problem_responses(404, 422),
+)
+def undo(session: SessionDep, key: Reviewer, batch_id: BatchId) -> UndoOut:
+    found = get_batch(session, batch_id)
+    for unit_id in {kept.unit_id for kept in found.units}:
+        check_language(key, get_unit(session, unit_id).language)
+    report = undo_batch(session, batch_id, key.name)
+    return UndoOut(batch_id=report.batch_id, restored=report.restored, changed_since=report.changed_since)
+
+
+def _batch_out(row: ReviewBatchRow) -> BatchOut:
+    return BatchOut(
+        id=row.id,
+        action=row.action,
+        actor=row.actor,
+        created_at=row.created_at,
+        undone_at=row.undone_at,
+        unit_ids=sorted(kept.unit_id for kept in row.units),
     )
 
 
