@@ -203,6 +203,20 @@ def _dense_pools(
     return pool, pool_relevance, np.ones(pool.shape, dtype=bool)
 
 
+def _exclude(relevance: np.ndarray, column: np.ndarray, excluded: Sequence[Sequence[int]]) -> None:
+    """Zero each learner's completed and enrolled courses (a few each: one comparison per excluded course)."""
+    most = max((len(columns) for columns in excluded), default=0)
+    if most == 0:
+        return
+    table = np.full((len(excluded), most), -1, dtype=np.int64)
+    for learner, columns in enumerate(excluded):
+        table[learner, : len(columns)] = columns
+    hit = np.zeros(column.shape, dtype=bool)
+    for e in range(most):
+        hit |= column == table[:, e : e + 1]
+    relevance[hit] = 0.0
+
+
 def _weights(rows: np.ndarray, priorities: np.ndarray, pairs: int) -> sparse.csr_matrix:
     """[learners, pairs + 1]: each learner's gap priorities at their coverage rows."""
     learners, width = rows.shape
@@ -225,43 +239,42 @@ def _sparse_pools(
     their relevance, and which slots hold one; a learner with fewer courses scoring above 0 has fewer)."""
     learners = rows.shape[0]
     courses = coverage_sparse.shape[1]
-    # Σ_gaps priority × coverage as one sparse product: a learner's gaps touch a few dozen courses each.
+    # Σ_gaps priority × coverage as one sparse product: a learner's gaps touch a few hundred courses each.
     weights = _weights(rows, priorities, coverage_sparse.shape[0])
     product = sparse.csr_matrix(weights @ coverage_sparse)  # each row's columns in no particular order
-    owner = np.repeat(np.arange(learners), np.diff(product.indptr))
-    column = product.indices.astype(np.int64)
-    relevance = product.data.copy()
-    flat = [learner * courses + c for learner, columns in enumerate(excluded) for c in columns]
-    if flat:
-        wanted = np.asarray(flat, dtype=np.int64)
-        relevance[np.isin(owner * courses + column, wanted, kind="table")] = 0.0
-    scored = relevance * factor_table[preference[owner], column]
+    counts = np.diff(product.indptr)
+    # Each learner's touched courses side by side, [learners, most touched]: row-major order is CSR order.
+    filled = np.arange(max(1, int(counts.max(initial=0))))[None, :] < counts[:, None]
+    relevance = np.zeros(filled.shape, dtype=np.float32)
+    relevance[filled] = product.data
+    column = np.zeros(filled.shape, dtype=np.int64)
+    column[filled] = product.indices
+    _exclude(relevance, column, excluded)
+    scored = relevance * factor_table.ravel()[preference[:, None] * courses + column]
     positive = scored > 0
-    owner, column, relevance, scored = owner[positive], column[positive], relevance[positive], scored[positive]
-    counts = np.bincount(owner, minlength=learners)
-    keep = np.ones(len(owner), dtype=bool)
+    keep = positive
     ties = np.zeros(learners, dtype=bool)
-    over = counts > pool_size
+    over = positive.sum(axis=1) > pool_size
     if over.any():
-        slot = np.arange(len(owner)) - (np.cumsum(counts) - counts)[owner]
-        padded = np.full((learners, int(counts.max())), np.inf, dtype=np.float32)
-        padded[owner, slot] = -scored
-        edges = -np.partition(padded[over], (pool_size - 1, pool_size), axis=1)[:, [pool_size - 1, pool_size]]
+        best_first = np.where(positive[over], -scored[over], np.inf)
+        edges = -np.partition(best_first, (pool_size - 1, pool_size), axis=1)[:, [pool_size - 1, pool_size]]
         ties[over] = edges[:, 0] == edges[:, 1]
         floor = np.zeros(learners, dtype=np.float32)
         floor[over] = edges[:, 0]
-        keep = (scored >= floor[owner]) & ~ties[owner]
-    by_column = np.lexsort((column[keep], owner[keep]))  # the pool's order: by column within each learner
-    owner, column, relevance = owner[keep][by_column], column[keep][by_column], relevance[keep][by_column]
+        keep = positive & (scored >= floor[:, None]) & ~ties[:, None]
+    owner, place = np.nonzero(keep)
     kept = np.bincount(owner, minlength=learners)
     size = max(1, int(kept.max(initial=0)), pool_size if ties.any() else 0)
-    pool = np.zeros((learners, size), dtype=np.int64)
-    pool_relevance = np.zeros((learners, size), dtype=np.float32)
-    valid = np.zeros((learners, size), dtype=bool)
     slot = np.arange(len(owner)) - (np.cumsum(kept) - kept)[owner]
-    pool[owner, slot] = column
-    pool_relevance[owner, slot] = relevance
-    valid[owner, slot] = True
+    pool = np.full((learners, size), courses, dtype=np.int64)  # `courses`: an empty slot, sorted last
+    pool[owner, slot] = column[owner, place]
+    by_column = np.argsort(pool, axis=1)  # the pool's order: by column
+    pool = np.take_along_axis(pool, by_column, axis=1)
+    pool_relevance = np.zeros((learners, size), dtype=np.float32)
+    pool_relevance[owner, slot] = relevance[owner, place]
+    pool_relevance = np.take_along_axis(pool_relevance, by_column, axis=1)
+    valid = pool < courses
+    pool[~valid] = 0
     if ties.any():
         tied = np.flatnonzero(ties)
         dense = product[tied].toarray()  # the learners' relevance over every course, as it always was
