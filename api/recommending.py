@@ -6,6 +6,12 @@ a new state (`recommender.refresh_recommender`: only the changed courses are rea
 swapped in whole, so that a request never sees an index from one state of the catalog and a recommender from
 another, and the previous state serves until the next is ready. On SQLite the feed is polled; on PostgreSQL a
 `LISTEN` wakes the worker at once, and polling stays the fallback.
+
+The served index is also saved under `home` once the worker has been idle for `persist_after` seconds after a
+change (`search.storage.persist_searcher`: atomic, once per state among the workers, in a thread of its own so
+that applying never waits for it), so that a restart starts from a recent state. The database's feed is what is
+durable; the saved index is a consistent state of the catalog at a recorded sequence, whatever moment a crash
+hits.
 """
 
 from __future__ import annotations
@@ -21,15 +27,17 @@ import psycopg
 from sqlalchemy import Engine
 
 from api.errors import NotReady
-from models import changes_after, latest_sequence, session_scope
+from models import catalog_fingerprint, changes_after, latest_sequence, session_scope
 from models.changes import NOTIFY_CHANNEL
 from recommender import Recommender, StoredRecommender, load_recommender
 from recommender.stored import refresh_recommender
-from search import CourseSearcher, RetrievalConfig
+from search import CourseSearcher, RetrievalConfig, index_path
+from search.storage import persist_searcher
 
 log = logging.getLogger("karmayogi.api.recommender")
 Loaded = StoredRecommender
-POLL_SECONDS = 0.2  # how often the feed is read when nothing wakes the worker
+POLL_SECONDS = 0.05  # how often the feed is read when nothing wakes the worker (one indexed max() query)
+PERSIST_AFTER_SECONDS = 10.0  # idle time after the last applied change before the served index is saved
 BATCH = 256  # feed rows applied per new state: a 2,000-course ingest reaches the service in steps
 
 
@@ -54,12 +62,22 @@ class LiveCatalog:
     being served (loading it first if nothing was started)."""
 
     def __init__(
-        self, engine: Engine, home: Path, search: RetrievalConfig | None, *, poll_seconds: float = POLL_SECONDS
+        self,
+        engine: Engine,
+        home: Path,
+        search: RetrievalConfig | None,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        persist_after: float | None = PERSIST_AFTER_SECONDS,
     ) -> None:
         self.engine = engine
         self.home = home
         self.search = search
         self.poll_seconds = poll_seconds
+        self.persist_after = persist_after  # None: never save the served index
+        self._persisted: CourseSearcher | None = None  # the searcher last saved (or loaded as saved)
+        self._applied_at = 0.0  # time.monotonic() of the last applied batch
+        self._saver: threading.Thread | None = None
         self._loaded: Loaded | None = None
         self._load_lock = threading.Lock()  # one load or apply at a time
         self._problem: str | None = None
@@ -155,6 +173,7 @@ class LiveCatalog:
             state = refresh_recommender(self.engine, loaded, changes)
             state.recommender.coverage_.ensure_all()
             self._loaded = state
+            self._applied_at = time.monotonic()
             self._problem = None
             log.info(
                 "applied changes %d-%d (%d) in %.2f s",
@@ -182,6 +201,7 @@ class LiveCatalog:
                     self._stop.wait(1.0)
                 if more:
                     continue
+                self._persist_when_idle()
                 if listener is not None:
                     listener.wait(self.poll_seconds * 5, self._wake)
                 else:
@@ -191,9 +211,47 @@ class LiveCatalog:
             if listener is not None:
                 listener.close()
 
+    # --- saving the served index --------------------------------------------------------------------------------
+    def _persist_when_idle(self) -> None:
+        loaded = self._loaded
+        if self.persist_after is None or loaded is None or loaded.searcher is None:
+            return
+        if loaded.searcher is self._persisted or time.monotonic() - self._applied_at < self.persist_after:
+            return
+        if self._saver is not None and self._saver.is_alive():
+            return
+        self._saver = threading.Thread(target=self.persist, args=(loaded,), name="index-saver", daemon=True)
+        self._saver.start()
+
+    def persist(self, state: Loaded) -> bool:
+        """Save `state`'s index under `home` (unless the saved one is as recent); True when it was written."""
+        searcher = state.searcher
+        if searcher is None:
+            return False
+        try:
+            with session_scope(self.engine) as session:
+                # The catalog's fingerprint names the saved state only when nothing came after it; otherwise a
+                # placeholder, which the next load treats as stale and brings up to date.
+                fingerprint = f"unconfirmed: sequence {state.sequence}"
+                if latest_sequence(session) == state.sequence:
+                    current = catalog_fingerprint(session)
+                    if latest_sequence(session) == state.sequence:
+                        fingerprint = current
+            written = persist_searcher(
+                searcher, index_path(self.home), catalog_fingerprint=fingerprint, sequence=state.sequence
+            )
+        except Exception:
+            log.exception("saving the course index failed; the served state is unaffected")
+            return False
+        self._persisted = searcher
+        if written:
+            log.info("saved the course index at change %d", state.sequence)
+        return written
+
     def _try_load(self) -> None:
         try:
             loaded = load_recommender(self.engine, self.home, search=self.search)
+            self._persisted = loaded.searcher  # as saved: opened from, or brought up to date and saved to, home
             self._loaded = self._ready(loaded)
             self._catalog_sequence = loaded.sequence
             self._problem = None

@@ -53,6 +53,8 @@ class IndexManifest:
     settings: dict[str, Any] = field(default_factory=dict)
     built_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
+    # The catalog's change feed up to which the index is current, when a serving process saved it (0: a build).
+    sequence: int = 0
 
     def check(self, encoders: dict[str, str], catalog_fingerprint: str | None, path: Path) -> None:
         """Refuse an index that other encoders built, or one that no longer matches the catalog."""

@@ -5,11 +5,22 @@ before the search package existed still open."""
 
 from __future__ import annotations
 
+import fcntl
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from embeddings import EmbeddingCache, IndexManifest, TokenIndex, VectorIndex, load_index, save_index
+from embeddings import (
+    EmbeddingCache,
+    IndexManifest,
+    SearchIndexError,
+    TokenIndex,
+    VectorIndex,
+    load_index,
+    read_manifest,
+    save_index,
+)
 from embeddings.cache import gives_tokens
 from embeddings.store import IndexMismatchError, StoredIndex
 from search.building import load_encoders
@@ -21,9 +32,13 @@ PASSAGES = "dense"
 MULTILINGUAL = "multilingual"
 SENTENCES = "segments"
 TOKENS = "tokens"
+# A temporary index file this old is no write in progress (a save takes seconds) but one a crash left behind.
+_ABANDONED_SECONDS = 600
 
 
-def save_searcher(searcher: CourseSearcher, path: Path, catalog_fingerprint: str) -> IndexManifest:
+def save_searcher(
+    searcher: CourseSearcher, path: Path, catalog_fingerprint: str, *, sequence: int = 0
+) -> IndexManifest:
     parts = searcher.parts
     stored: dict[str, StoredIndex] = {PASSAGES: parts.passages}
     encoders = {PASSAGES: parts.encoder.model_id}
@@ -41,12 +56,37 @@ def save_searcher(searcher: CourseSearcher, path: Path, catalog_fingerprint: str
         count=len(searcher.texts),
         catalog_fingerprint=catalog_fingerprint,
         settings=asdict(searcher.config) | {"index_kinds": kinds},
+        sequence=sequence,
     )
     payload: dict[str, Any] = {"texts": searcher.texts, "facts": {i: asdict(f) for i, f in searcher.facts.items()}}
     if searcher.config.neighbour_weight > 0:
         payload["neighbours"] = searcher.neighbours()
     save_index(path, stored, manifest, payload)
     return manifest
+
+
+def persist_searcher(searcher: CourseSearcher, path: Path, *, catalog_fingerprint: str, sequence: int) -> bool:
+    """Save a serving process's searcher, current up to change `sequence` of the feed, unless the index at
+    `path` already holds that state or a later one; False when it did not write. The workers of one service
+    take turns on a lock file beside the index, so that each state is written once. `save_index` writes a
+    temporary file, fsyncs it and renames it over `path`: a crash (kill -9) at any point leaves the previous
+    index or this one, whole, and the feed after its sequence is what a loader applies again (a fingerprint
+    that does not match the catalog makes `open_or_build_searcher` bring it up to date). Temporary files that a
+    crash left behind are removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, or when the process dies
+        try:
+            stored = read_manifest(path).sequence
+        except SearchIndexError:
+            stored = -1  # missing or unreadable: anything consistent is better
+        if stored >= sequence:
+            return False
+        for left in path.parent.glob(f".{path.name}.*.tmp"):
+            if time.time() - left.stat().st_mtime > _ABANDONED_SECONDS:
+                left.unlink(missing_ok=True)
+        save_searcher(searcher, path, catalog_fingerprint, sequence=sequence)
+        return True
 
 
 def load_searcher(
