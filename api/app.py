@@ -16,7 +16,7 @@ from api.input_text import safe_text
 from api.json_response import PRECISION, JsonResponse
 from api.limits import RequestGate
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import catalog, health, insights, keys, recommendations, review, search, translation
+from api.routers import catalog, health, insights, keys, recommendations, review, review_bulk, search, translation
 from api.services import Services, load_services
 from api.settings import Settings
 from api.strict import single_valued_query
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(keys.router)
     app.include_router(translation.router)
     app.include_router(review.router)
+    app.include_router(review_bulk.router)
     app.include_router(insights.router)
     app.include_router(insights.ui)
     app.include_router(docs.docs_router(app))

@@ -100,3 +100,43 @@ def test_a_batch_by_id_skips_what_it_may_not_do_and_unknown_batches_are_404(clie
     assert again["unit_ids"] == [] and again["batch_id"] is None and len(again["skipped"]) == 3
     assert test_client.post("/v1/translation/units/bulk", json={"action": "approve"}).status_code == 422
     assert test_client.get("/v1/translation/batches/abc123").status_code == 404
+
+
+def sign_in(test_client: TestClient, key: str) -> str:
+    """Sign in to the review UI; returns the session's CSRF token for forms."""
+    login = test_client.get("/review/login")
+    token = login.text.split('name="csrf" value="')[1].split('"')[0]
+    assert (
+        test_client.post("/review/login", data={"key": key, "csrf": token}, follow_redirects=False).status_code == 303
+    )
+    queue = test_client.get("/review")
+    return queue.text.split('name="csrf" value="')[1].split('"')[0]
+
+
+def test_the_review_ui_previews_applies_and_undoes_a_batch(client):
+    test_client, _ = client
+    reviewer_key = test_client.headers.pop("Authorization").removeprefix("Bearer ")
+    csrf = sign_in(test_client, reviewer_key)
+    before = statuses_via_api(test_client, reviewer_key)
+    form = {"csrf": csrf, "action": "approve", "scope": "filter", "language": "hi", "clean": "true"}
+    preview = test_client.post("/review/bulk/preview", data=form)
+    assert preview.status_code == 200 and "Approve 12 units?" in preview.text and "Left out (0)" not in preview.text
+    assert statuses_via_api(test_client, reviewer_key) == before  # the preview changed nothing
+    ids = [int(value) for value in preview.text.split('name="unit" value="')[1:] for value in [value.split('"')[0]]]
+    applied = test_client.post(
+        "/review/bulk/apply", data={"csrf": csrf, "action": "approve", "unit": ids}, follow_redirects=True
+    )
+    assert applied.status_code == 200 and "approved 12 units" in applied.text and 'id="undo"' in applied.text
+    assert {statuses_via_api(test_client, reviewer_key)[i] for i in ids} == {"approved"}
+    batch_url = str(applied.url)
+    undone = test_client.post(f"{batch_url}/undo", data={"csrf": csrf}, follow_redirects=True)
+    assert undone.status_code == 200 and 'id="undone"' in undone.text
+    assert statuses_via_api(test_client, reviewer_key) == before
+    assert test_client.post(f"{batch_url}/undo", data={"csrf": "wrong"}).status_code == 403
+
+
+def statuses_via_api(test_client: TestClient, key: str) -> dict[int, str]:
+    items = test_client.get(
+        "/v1/translation/units", params={"language": "hi", "limit": 100}, headers={"Authorization": f"Bearer {key}"}
+    ).json()["items"]
+    return {unit["id"]: unit["status"] for unit in items}
