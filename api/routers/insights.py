@@ -4,9 +4,8 @@ role readiness, as JSON under /v1/insights and as a page of the review UI (/revi
 from __future__ import annotations
 
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, require
 from api.errors import problem_responses
+from api.insight_schemas import CoverageOut, PrioritiesOut, RoleReadinessOut
 from api.ui import SECURITY_HEADERS, ReviewerDep, page, to_login
 from api.vocab import LIST_OF_LANGUAGES, LanguageCode, LanguageCodes
 from models import iter_learners
@@ -49,9 +49,8 @@ def _png(matrix: CoverageMatrix) -> bytes:
 
 
 @router.get("/coverage", summary="Courses per required competency and language (direct or approved translation)")
-def coverage(session: SessionDep, lang: Languages = None) -> dict[str, Any]:
-    matrix = _matrix(session, lang)
-    return {"languages": matrix.languages, "competencies": matrix.as_records()}
+def coverage(session: SessionDep, lang: Languages = None) -> CoverageOut:
+    return CoverageOut.of(_matrix(session, lang))
 
 
 @router.get(
@@ -65,18 +64,17 @@ def coverage_png(session: SessionDep, lang: Languages = None) -> Response:
 
 
 @router.get("/translate-priorities", summary="Courses to translate first, with the learner counts behind each")
-def priorities(session: SessionDep, lang: Target, limit: Limit = 20) -> dict[str, Any]:
+def priorities(session: SessionDep, lang: Target, limit: Limit = 20) -> PrioritiesOut:
     inputs = load_inputs(session)
-    return asdict(translation_priorities(inputs, iter_learners(session), lang.value, limit=limit))
+    return PrioritiesOut.of(translation_priorities(inputs, iter_learners(session), lang.value, limit=limit))
 
 
 @router.get("/readiness", summary="Per role, the share of required competency-levels the catalog can build")
 def readiness(
     session: SessionDep,
     lang: Annotated[LanguageCode | None, Query(description="Count only courses available in it")] = None,
-) -> list[dict[str, Any]]:
-    results = role_readiness(load_inputs(session), lang.value if lang else None)
-    return [asdict(r) | {"share": round(r.share, 4)} for r in results]
+) -> list[RoleReadinessOut]:
+    return [RoleReadinessOut.of(r) for r in role_readiness(load_inputs(session), lang.value if lang else None)]
 
 
 # --- the review UI page ---------------------------------------------------------------------------------
