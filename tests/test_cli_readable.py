@@ -7,14 +7,18 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from rich.cells import cell_len
 
+from api.cli import app
 from models import ingest_file, make_engine, upgrade
 from models.sample_data import COURSES_FILE, SAMPLE_FILES
-from tests.conftest import write_jsonl
+from tests.conftest import Run, write_jsonl
 
 KARMAYOGI = Path(sys.executable).with_name("karmayogi")
 WIDTH = 80
@@ -129,3 +133,33 @@ def test_a_read_only_command_on_an_empty_home_creates_nothing(tmp_path: Path, co
     ]
     assert not home.exists()
     assert not list(tmp_path.iterdir())
+
+
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    if hasattr(command, "commands"):
+        for name, sub in command.commands.items():
+            yield from _commands(sub, (*path, name))
+    else:
+        yield " ".join(path), command
+
+
+def test_every_option_says_what_it_does_and_its_default() -> None:
+    """A default typer shows itself, or one the help names: `(default: …)` (an option whose default is None
+    means something, which the help says). No `[…]` in a help text: rich would take it for markup and drop it."""
+    silent = []
+    for name, command in _commands(typer.main.get_command(app)):
+        for option in command.params:
+            if option.param_type_name != "option" or option.name == "help":
+                continue
+            text = option.help or ""
+            shown = option.required or option.multiple or option.default not in (None, False)
+            flag_off = option.default is False  # a flag: absent means off
+            if not text.strip() or "[" in text or not (shown or flag_off or "default" in text.lower()):
+                silent.append(f"{name} {option.opts[0]}: {text!r}")
+    assert not silent, silent
+
+
+def test_serve_help_names_the_defaults(karmayogi: Run) -> None:
+    result = karmayogi("serve", "--help")
+    assert "(default: KARMAYOGI_HOST, else 127.0.0.1)" in " ".join(result.output.replace("│", " ").split())
+    assert " . " not in result.output

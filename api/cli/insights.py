@@ -94,8 +94,13 @@ def translate_priorities(
 @insights_app.command("readiness")
 @reports_errors
 def readiness(
-    lang: Annotated[str | None, typer.Option("--lang", help="Count only courses available in this language.")] = None,
-    image: Annotated[Path | None, typer.Option("--image", help="Also write a bar chart as PNG.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Count only courses available in this language (default: any language)."),
+    ] = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="Also write a bar chart as PNG (default: no chart).")
+    ] = None,
     min_fit: MinFitOption = DEFAULT_MIN_FIT,
     as_json: JsonOption = False,
 ) -> None:

@@ -34,7 +34,9 @@ from translation import catalog_glossary
 
 IMPORTANCE = {1: "useful", 2: "important", 3: "critical"}
 
-LearnerOption = Annotated[str | None, typer.Option("--learner", help="A learner in the database.")]
+LearnerOption = Annotated[
+    str | None, typer.Option("--learner", help="A learner in the database (default: an inline profile instead).")
+]
 RoleOption = Annotated[list[str] | None, typer.Option("--role", help="Inline profile: a role id (repeatable).")]
 LevelOption = Annotated[
     list[str] | None, typer.Option("--level", help="Inline profile: COMPETENCY_ID=LEVEL, level 1-5 (repeatable).")
@@ -116,7 +118,10 @@ def recommend(
     completed: CompletedOption = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many courses.")] = 10,
     max_minutes: Annotated[
-        int | None, typer.Option("--max-minutes", min=1, help="Leave out longer courses (unknown durations stay).")
+        int | None,
+        typer.Option(
+            "--max-minutes", min=1, help="Leave out longer courses (default: no limit; unknown durations stay)."
+        ),
     ] = None,
     semantic: SemanticOption = True,
     as_json: JsonOption = False,
@@ -196,7 +201,7 @@ def recommend_batch(
         Path | None,
         typer.Option("--learners", exists=True, dir_okay=False, help="Learners JSONL (default: the database)."),
     ] = None,
-    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 10,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Courses per learner.")] = 10,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Learners scored together.")] = 2048,
     *,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run.")] = False,

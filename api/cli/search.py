@@ -37,8 +37,7 @@ EncoderOption = Annotated[
     typer.Option(
         "--encoder",
         help="English encoder: minilm, e5, minilm+e5, st:DIR or a model directory "
-        "[default: KARMAYOGI_SEARCH_ENCODER, else minilm].",
-        show_default=False,
+        "(default: KARMAYOGI_SEARCH_ENCODER, else minilm).",
     ),
 ]
 MultilingualOption = Annotated[
@@ -46,8 +45,7 @@ MultilingualOption = Annotated[
     typer.Option(
         "--multilingual-encoder",
         help="Encoder for non-English queries; 'none' to go without "
-        "[default: KARMAYOGI_SEARCH_MULTILINGUAL_ENCODER, else e5].",
-        show_default=False,
+        "(default: KARMAYOGI_SEARCH_MULTILINGUAL_ENCODER, else e5).",
     ),
 ]
 
@@ -111,10 +109,16 @@ def index_build(
 @reports_errors
 def search(
     query: Annotated[str | None, typer.Argument(help="What to look for, in any language.")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=1000)] = 10,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=1000, help="How many courses.")] = 10,
     lang: Annotated[str | None, typer.Option("--lang", help="The query's language (default: detected).")] = None,
     batch: Annotated[
-        Path | None, typer.Option("--batch", exists=True, dir_okay=False, help="One query per line; JSON lines out.")
+        Path | None,
+        typer.Option(
+            "--batch",
+            exists=True,
+            dir_okay=False,
+            help="One query per line; JSON lines out (default: one QUERY instead).",
+        ),
     ] = None,
     *,
     method: Annotated[str, typer.Option("--method", help=f"One of {', '.join(METHODS)}.")] = "hybrid",
@@ -127,7 +131,10 @@ def search(
     ] = [],  # noqa: B006
     provider: Annotated[list[str], typer.Option("--provider", help="Only courses by this provider.")] = [],  # noqa: B006
     category: Annotated[list[str], typer.Option("--category", help="Only this primary category.")] = [],  # noqa: B006
-    max_minutes: Annotated[int | None, typer.Option("--max-minutes", min=0, help="Longest duration.")] = None,
+    max_minutes: Annotated[
+        int | None,
+        typer.Option("--max-minutes", min=0, help="Longest duration (default: no limit; unknown durations stay)."),
+    ] = None,
     encoder: EncoderOption = None,
     multilingual: MultilingualOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,

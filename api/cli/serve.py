@@ -15,10 +15,13 @@ from api.log_policy import log_config
 
 @reports_errors
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address [default: KARMAYOGI_HOST or 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: KARMAYOGI_PORT or 8000].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: KARMAYOGI_HOST, else 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: KARMAYOGI_PORT, else 8000).")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes [default: KARMAYOGI_WORKERS or CPUs, at most 4].")
+        int | None,
+        typer.Option(min=1, help="Worker processes (default: KARMAYOGI_WORKERS, else the CPU count, at most 4)."),
     ] = None,
 ) -> None:
     """Serve the API, the review UI and /metrics. Each worker loads the models and index once."""

@@ -218,7 +218,7 @@ def translations_list(
     flag: Annotated[
         str | None, typer.Option("--flag", help="Only units with this QA check's flag (default: flagged or not).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many units to show.")] = 20,
     *,
     as_json: JsonOption = False,
 ) -> None:
@@ -246,8 +246,8 @@ def translations_list(
 @translations_app.command("approve-clean")
 @reports_errors
 def translations_approve_clean(
-    lang: Annotated[str, typer.Option("--lang")],
-    reviewer: Annotated[str, typer.Option("--reviewer")],
+    lang: Annotated[str, typer.Option("--lang", help="Target language.")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who approves (kept in each unit's history).")],
 ) -> None:
     """Approve, as one batch that can be undone, every machine-translated unit of a language that has no error
     or warning flag."""
