@@ -42,6 +42,7 @@ class ChunkRanker:
         coverage = recommender.coverage_
         coverage.ensure_all()  # every row's semantic evidence now, so that no worker calls the matcher
         coverage.sparse()
+        recommender.features_.language_factor(("en",))  # builds the per-language arrays before the fork
         self.recommender = recommender
         self.gaps = ChunkGaps(
             recommender.inputs.roles,

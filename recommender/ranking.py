@@ -59,22 +59,37 @@ class CourseFeatures:
         )
         self.static_ = (self.quality_ * self.within_duration_).astype(np.float32)
         self._by_preference: dict[tuple[str, ...], np.ndarray] = {}
+        self._by_language: dict[str, np.ndarray] | None = None
 
     def language_factor(self, preferred: Sequence[str]) -> np.ndarray:
         """One factor per course for a learner's preferred languages (in order); cached per preference list."""
         key = tuple(preferred)
         if key not in self._by_preference:
             factor = np.full(len(self.native_languages_), self.config.unavailable_language, dtype=np.float32)
+            if key:
+                factor[np.logical_or.reduce([self._available(language) for language in key])] = (
+                    self.config.other_preferred_language
+                )
+                factor[self._available(key[0])] = self.config.first_language
+            self._by_preference[key] = factor
+        return self._by_preference[key]
+
+    def _available(self, language: str) -> np.ndarray:
+        """Which courses are offered in `language` or have an approved translation into it."""
+        if self._by_language is None:
+            columns: dict[str, list[int]] = {}
             for column, (native, translated) in enumerate(
                 zip(self.native_languages_, self.translated_languages_, strict=True)
             ):
-                available = native | translated
-                if key and key[0] in available:
-                    factor[column] = self.config.first_language
-                elif available.intersection(key):
-                    factor[column] = self.config.other_preferred_language
-            self._by_preference[key] = factor
-        return self._by_preference[key]
+                for code in native | translated:
+                    columns.setdefault(code, []).append(column)
+            self._by_language = {}
+            for code, found in columns.items():
+                available = np.zeros(len(self.native_languages_), dtype=bool)
+                available[found] = True
+                self._by_language[code] = available
+        none = np.zeros(len(self.native_languages_), dtype=bool)
+        return self._by_language.get(language, none)
 
     def factors(self, preferred: Sequence[str]) -> np.ndarray:
         """Everything in the score that does not depend on gaps: language × quality × duration limit."""

@@ -149,6 +149,22 @@ def test_sparse_pools_rank_exactly_as_the_dense_argpartition(synthetic, monkeypa
         assert np.array_equal(got.scores, expected.scores)
 
 
+def test_language_factors_are_what_the_per_course_loop_gave(synthetic):
+    recommender, _ = synthetic
+    features, config = recommender.features_, recommender.ranking
+    for preferred in (("en",), ("hi", "en"), ("ta",), (), ("mr", "hi", "en"), ("xx",)):
+        expected = []
+        for native, translated in zip(features.native_languages_, features.translated_languages_, strict=True):
+            available = native | translated
+            if preferred and preferred[0] in available:
+                expected.append(config.first_language)
+            elif available.intersection(preferred):
+                expected.append(config.other_preferred_language)
+            else:
+                expected.append(config.unavailable_language)
+        assert features.language_factor(preferred).tolist() == np.array(expected, dtype=np.float32).tolist()
+
+
 TRICKY = [
     '{"id": "a", "roles": ["ROLE-SO"], "preferred_languages": ["Hindi", " en "]}',
     '{"id": " padded ", "department": " DoPT ", "interests": [" noting "]}',
