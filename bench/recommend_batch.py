@@ -3,8 +3,9 @@
 For each catalog size (`--courses`, 2,400 and 24,000 by default) it synthesises courses and learners (`karmayogi
 synth`'s generator) and measures, in the same run and on the same learners file:
   * one at a time — the interactive path (`Recommender.recommend`, with reasons), on `--baseline` learners;
-  * reference     — `run_batch_reference`, the one-process batch path the engine replaced (pydantic per line,
-                    `analyse_gaps` per learner, `recommend_many` per chunk);
+  * reference     — today's code: `run_batch_reference`, the one-process batch path the engine replaced
+                    (pydantic per line, `analyse_gaps` per learner, `recommend_many` per chunk), ranking with
+                    the dense argpartition over every course (`recommender.ranking_reference`);
   * engine        — `run_batch`: forked workers (one per core) over the shared course matrices, msgspec reading,
                     gaps as arrays, sparse pools for big catalogs;
 checks that the engine's output equals the reference's byte for byte, measures the engine at several k, and its
@@ -26,6 +27,8 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -35,9 +38,11 @@ from models import ingest_file, make_engine, session_scope, upgrade
 from models.ingest import Kind
 from models.sample_data import COMPETENCIES_FILE, ROLES_FILE
 from models.synth import SynthPlan, synthesise
+from recommender import recommend
 from recommender.batch import BatchReport, read_learners_jsonl, run_batch, run_batch_reference
 from recommender.batch_pool import default_workers
 from recommender.inputs import load_inputs
+from recommender.ranking_reference import dense_rank_chunk
 from recommender.recommend import Recommender
 
 CRORE = 10_000_000
@@ -89,6 +94,17 @@ def one_at_a_time(recommender: Recommender, learners: Path, count: int, courses:
                os.getloadavg()[0])  # fmt: skip
 
 
+@contextmanager
+def todays_ranking() -> Iterator[None]:
+    """`Recommender.rank` with the ranking as it was before the batch engine (same results, dense pools)."""
+    saved = recommend.rank_chunk
+    recommend.rank_chunk = dense_rank_chunk
+    try:
+        yield
+    finally:
+        recommend.rank_chunk = saved
+
+
 def _peak(recommender: Recommender, learners: Path, out: Path, queue: multiprocessing.Queue) -> None:
     run_batch(recommender, partial(read_learners_jsonl, learners), out, k=10)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -116,8 +132,11 @@ def measure(args: argparse.Namespace, courses: int, root: Path) -> tuple[list[Ro
     rows = [one_at_a_time(recommender, source, args.baseline, courses)]
     reference_file = prefix(source, min(learners, args.reference), root / "reference-learners.jsonl")
     out = root / "reference.jsonl"
-    rows.append(row("reference (one process, today's path)", courses, 10, run_batch_reference(
-        recommender, partial(read_learners_jsonl, reference_file), out, k=10, chunk_size=args.chunk_size)))  # fmt: skip
+    with todays_ranking():
+        reference = run_batch_reference(
+            recommender, partial(read_learners_jsonl, reference_file), out, k=10, chunk_size=args.chunk_size
+        )
+    rows.append(row("reference (one process, today's path)", courses, 10, reference))
     engine_out = root / "engine.jsonl"
     report = run_batch(recommender, partial(read_learners_jsonl, source), engine_out, k=10, chunk_size=args.chunk_size)
     rows.append(row(f"engine ({default_workers()} workers)", courses, 10, report))

@@ -19,8 +19,8 @@ from recommender import ranking
 from recommender.batch import BatchError, read_learners_jsonl, run_batch, run_batch_reference
 from recommender.batch_rank import ChunkRanker, top_k
 from recommender.batch_read import PROFILE_FIELDS, LineError, decode_lines, from_learner
+from recommender.ranking_reference import dense_rank_chunk
 from recommender.recommend import Recommender
-from tests.ranking_reference import dense_rank_chunk
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """The ranking's inner loop as it was before the batch engine (a dense learners × courses array and argpartition
-over every course): the reference that `tests/test_batch_engine.py` holds `ranking.rank_chunk` to, exactly."""
+over every course): the reference that `tests/test_batch_engine.py` holds `ranking.rank_chunk` to, exactly, and
+that `bench/recommend_batch.py` runs today's batch path with."""
 
 from __future__ import annotations
 
