@@ -163,3 +163,15 @@ def test_serve_help_names_the_defaults(karmayogi: Run) -> None:
     result = karmayogi("serve", "--help")
     assert "(default: KARMAYOGI_HOST, else 127.0.0.1)" in " ".join(result.output.replace("│", " ").split())
     assert " . " not in result.output
+
+
+def test_every_command_a_script_may_run_has_json() -> None:
+    # Not for scripts: the demo and the server print for people; these write files or set things up and
+    # report one line.
+    for_people = {"demo", "serve", "synth", "db upgrade", "models fetch"}
+    without = [
+        name
+        for name, command in _commands(typer.main.get_command(app))
+        if name not in for_people and not any("--json" in option.opts for option in command.params)
+    ]
+    assert not without, without

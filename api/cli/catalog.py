@@ -151,11 +151,14 @@ def courses_show(identifier: str, as_json: JsonOption = False) -> None:
 
 @courses_app.command("retire")
 @reports_errors
-def courses_retire(identifier: str) -> None:
+def courses_retire(identifier: str, as_json: JsonOption = False) -> None:
     """Take a course out of search and recommendations (a running service follows within about a second); its
     record, history and translations stay. Ingest it again with status active to bring it back."""
     with session_scope(engine()) as session:
         changed = retire_course(session, identifier)
+    if as_json:
+        print_json({"identifier": identifier, "retired": True, "changed": changed})
+        return
     console.print(f"{identifier}: {'retired' if changed else 'already retired'}", highlight=False)
 
 

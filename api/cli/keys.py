@@ -71,8 +71,14 @@ def keys_list(
 
 @keys_app.command("revoke")
 @reports_errors
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (see `keys list`) or the key.")]) -> None:
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id (see `keys list`) or the key.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
     """Revoke a key: requests with it are refused (401) from now on."""
     with session_scope(engine()) as session:
         info = revoke_key(session, key_id)
+    if as_json:
+        print_json(info.model_dump(mode="json"))
+        return
     console.print(f"revoked key {info.id} ({info.name})")

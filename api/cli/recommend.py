@@ -217,6 +217,7 @@ def recommend_batch(
             "round).",
         ),
     ] = ROUND_CHUNKS,
+    as_json: JsonOption = False,
 ) -> None:
     """Top-k for every learner, scored in vectorised chunks, written as JSONL or Parquet (resumable)."""
     db = engine()
@@ -240,6 +241,16 @@ def recommend_batch(
         else:
             report = run_batch(recommender, source, out, k=k, chunk_size=chunk_size, resume=resume, progress=advance)
     rate = report.learners / report.seconds if report.seconds else 0.0
+    if as_json:
+        print_json(
+            {
+                "out": str(out),
+                "learners": report.learners,
+                "seconds": round(report.seconds, 3),
+                "skipped": report.skipped,
+            }
+        )
+        return
     console.print(
         f"{out}: {report.learners} learners in {report.seconds:.1f}s ({rate:,.0f}/s)"
         + (f", {report.skipped} done by an earlier run" if report.skipped else "")

@@ -79,6 +79,7 @@ def index_build(
     batch_engine: EngineOption = BatchEngine.local,
     *,
     actors: ActorsOption = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Encode every course and save the index under KARMAYOGI_HOME (unchanged texts come from the cache)."""
     index_kind = next((known for known in INDEX_KINDS if known == kind), None)
@@ -99,6 +100,16 @@ def index_build(
             index_kind=index_kind,
             encoder_loader=loader,
         )
+    if as_json:
+        print_json(
+            {
+                "courses": report.count,
+                "seconds": round(report.seconds, 3),
+                "encoded": report.encoded,
+                "path": str(report.path),
+            }
+        )
+        return
     console.print(
         f"indexed {report.count} courses in {report.seconds:.1f} s "
         f"({report.encoded} texts encoded: passages, sentences and tokens; the rest from the cache) → {report.path}",

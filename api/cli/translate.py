@@ -173,6 +173,8 @@ def translations_export(
         str | None, typer.Option("--format", help="xliff | csv | tmx (the memory) (default: by the suffix of --out).")
     ] = None,
     status: Annotated[list[UnitStatus] | None, typer.Option("--status", help="Only this status (repeatable).")] = None,
+    *,
+    as_json: JsonOption = False,
 ) -> None:
     """Write units (XLIFF, CSV) or the translation memory (TMX) for professional translation tools."""
     chosen = _format(out, fmt)
@@ -180,6 +182,9 @@ def translations_export(
     with session_scope(engine()) as session:
         data = export_memory(session, code) if chosen == "tmx" else export_units(session, code, chosen, status)
     out.write_bytes(data)
+    if as_json:
+        print_json({"out": str(out), "format": chosen, "bytes": len(data)})
+        return
     console.print(f"wrote {out} ({chosen}, {len(data)} bytes)")
 
 
@@ -248,12 +253,16 @@ def translations_list(
 def translations_approve_clean(
     lang: Annotated[str, typer.Option("--lang", help="Target language.")],
     reviewer: Annotated[str, typer.Option("--reviewer", help="Who approves (kept in each unit's history).")],
+    as_json: JsonOption = False,
 ) -> None:
     """Approve, as one batch that can be undone, every machine-translated unit of a language that has no error
     or warning flag."""
     code = translation_language(lang).code
     with session_scope(engine()) as session:
         report = bulk_approve_clean(session, code, reviewer)
+    if as_json:
+        print_json({"language": code, "approved": report.applied, "batch": report.batch_id})
+        return
     console.print(f"approved {report.applied} clean unit(s) in {code}")
     if report.batch_id:
         console.print(f"batch {report.batch_id}; undo it with: karmayogi translations undo {report.batch_id}")
@@ -264,10 +273,14 @@ def translations_approve_clean(
 def translations_undo(
     batch: Annotated[str, typer.Argument(help="The batch id that a bulk action printed.")],
     reviewer: Annotated[str, typer.Option("--reviewer", help="Who undoes it (kept in each unit's history).")],
+    as_json: JsonOption = False,
 ) -> None:
     """Undo a bulk approval or rejection: its units go back to where they were, unless changed since."""
     with session_scope(engine()) as session:
         report = undo_batch(session, batch, reviewer)
+    if as_json:
+        print_json({"batch": batch, "restored": report.restored, "changed_since": report.changed_since})
+        return
     console.print(f"restored {report.restored} unit(s); {report.changed_since} changed since, left as they are")
 
 
