@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from models import InvalidInputError, Learner
-from recommender.batch_pool import Chunk, Failed, Payload, default_workers, ranked_chunks
-from recommender.batch_rank import PARQUET_SCHEMA, ChunkRanker
+from recommender.batch_pool import Chunk, Failed, Payload, default_workers, output, ranked_chunks
+from recommender.batch_rank import PARQUET_SCHEMA, ChunkRanker, Ranked
 from recommender.recommend import Recommender
 
 Format = Literal["jsonl", "parquet"]
@@ -173,6 +173,9 @@ def run_batch(
     for chunk, payload in ranked_chunks(ranker, chunks, k=k, fmt=fmt, workers=count):
         if isinstance(payload, Failed):
             _redo_and_raise(recommender, chunk, path, k=k, failed=payload)
+        if isinstance(payload, Ranked):  # role-free learners whose interests need the search model, here
+            payload.finish(recommender, k)
+            payload = output(ranker, payload, fmt)
         writer.write_payload(payload)
         done += len(chunk)
         written += len(chunk)

@@ -24,7 +24,7 @@ from typing import Literal
 import pyarrow as pa
 
 from models import Learner
-from recommender.batch_rank import ChunkRanker
+from recommender.batch_rank import ChunkRanker, Ranked
 from recommender.batch_read import decode_lines, from_learner
 
 Format = Literal["jsonl", "parquet"]
@@ -49,22 +49,29 @@ class Failed:
 _state: tuple[ChunkRanker, int, Format] | None = None  # set in the parent before forking: workers inherit it
 
 
-def rank_chunk_payload(ranker: ChunkRanker, chunk: Chunk, k: int, fmt: Format) -> Payload:
+def rank_chunk_payload(
+    ranker: ChunkRanker, chunk: Chunk, k: int, fmt: Format, *, forked: bool = False
+) -> Payload | Ranked:
+    """The chunk's output, or its `Ranked` with learners left for the parent (`Ranked.pending`, see there)."""
     if chunk.lines is not None:
         profiles, learners = decode_lines(chunk.lines, chunk.first), None
     else:
         learners = chunk.learners or []
         profiles = [from_learner(learner) for learner in learners]
-    ranked = ranker.rank(profiles, k, learners)
+    ranked = ranker.rank(profiles, k, learners, forked=forked)
+    return ranked if ranked.pending else output(ranker, ranked, fmt)
+
+
+def output(ranker: ChunkRanker, ranked: Ranked, fmt: Format) -> Payload:
     return ranker.jsonl(ranked) if fmt == "jsonl" else ranker.table(ranked)
 
 
-def _work(chunk: Chunk) -> Payload | Failed:
+def _work(chunk: Chunk) -> Payload | Ranked | Failed:
     if _state is None:
         return Failed("batch worker started without a ranker")
     ranker, k, fmt = _state
     try:
-        return rank_chunk_payload(ranker, chunk, k, fmt)
+        return rank_chunk_payload(ranker, chunk, k, fmt, forked=True)
     except Exception:  # reported to the parent, which redoes the chunk on the reference path
         return Failed(traceback.format_exc())
 
@@ -80,7 +87,7 @@ def default_workers() -> int:
 
 def ranked_chunks(
     ranker: ChunkRanker, chunks: Iterable[Chunk], *, k: int, fmt: Format, workers: int
-) -> Iterator[tuple[Chunk, Payload | Failed]]:
+) -> Iterator[tuple[Chunk, Payload | Ranked | Failed]]:
     """(chunk, its output) in input order. When reading the source fails, the chunks read before it are still
     handed back first, so that they can be written and checkpointed before the error propagates."""
     if workers <= 1:
@@ -93,7 +100,7 @@ def ranked_chunks(
     global _state
     _state = (ranker, k, fmt)
     context = multiprocessing.get_context("fork")
-    pending: deque[tuple[Chunk, Future[Payload | Failed]]] = deque()
+    pending: deque[tuple[Chunk, Future[Payload | Ranked | Failed]]] = deque()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_settle)
     source = iter(chunks)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii  # what json.dumps writes for a string
 
 import pyarrow as pa
@@ -33,6 +33,14 @@ class Ranked:
     columns: list[list[int]]
     scores: list[list[float]]
     role_free: dict[int, list[tuple[str, float]]]
+    # Role-free learners with interests, left to the parent process: matching interests runs the search model,
+    # which a forked worker must not touch (its threads did not survive the fork).
+    pending: dict[int, Learner] = field(default_factory=dict)
+
+    def finish(self, recommender: Recommender, k: int) -> None:
+        for i, learner in self.pending.items():
+            self.role_free[i] = recommender.recommend_many([learner], k)[0]
+        self.pending = {}
 
 
 class ChunkRanker:
@@ -56,8 +64,11 @@ class ChunkRanker:
         self.quoted = [encode_basestring_ascii(identifier) for identifier in coverage.course_ids_]
         self._texts: dict[float, str] = {}  # a gain -> how json.dumps writes it rounded (learners share many)
 
-    def rank(self, profiles: Sequence[Profile], k: int, learners: Sequence[Learner] | None = None) -> Ranked:
-        """`learners`, when given, are the `Learner`s the profiles came from (for the role-free path)."""
+    def rank(
+        self, profiles: Sequence[Profile], k: int, learners: Sequence[Learner] | None = None, *, forked: bool = False
+    ) -> Ranked:
+        """`learners`, when given, are the `Learner`s the profiles came from (for the role-free path). In a
+        `forked` worker, role-free learners with interests are left `pending` when there is a matcher."""
         recommender = self.recommender
         held = self.gaps.held(profiles)
         by_gaps = [i for i, profile in enumerate(profiles) if profile.roles]
@@ -83,12 +94,15 @@ class ChunkRanker:
             for i, row, gains in zip(by_gaps, ranked.columns.tolist(), ranked.scores.tolist(), strict=True):
                 columns[i] = row
                 scores[i] = gains
-        role_free = {}
+        role_free, pending = {}, {}
         for i, profile in enumerate(profiles):
             if not profile.roles:
                 learner = learners[i] if learners is not None else to_learner(profile)
-                role_free[i] = recommender.recommend_many([learner], k)[0]
-        return Ranked([p.id for p in profiles], columns, scores, role_free)
+                if forked and learner.interests and recommender.matcher is not None:
+                    pending[i] = learner
+                else:
+                    role_free[i] = recommender.recommend_many([learner], k)[0]
+        return Ranked([p.id for p in profiles], columns, scores, role_free, pending)
 
     def jsonl(self, ranked: Ranked) -> bytes:
         """The lines `json.dumps` writes for each learner's {"learner", "courses", "scores"}, byte for byte."""

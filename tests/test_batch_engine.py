@@ -118,6 +118,31 @@ def test_learner_objects_from_the_database_take_the_engine_too(synthetic, tmp_pa
     assert engine.read_bytes() == reference.read_bytes()
 
 
+def test_interests_are_matched_in_the_parent_never_in_a_forked_worker(synthetic, tmp_path):
+    """The search model's threads do not survive a fork: a worker leaves role-free learners with interests to the
+    parent, which ranks them with the matcher and writes them in their place."""
+    import os
+
+    base, _ = synthetic
+    parent = os.getpid()
+    courses = [c.identifier for c in base.inputs.courses]
+
+    def matcher(texts: list[str], k: int) -> list[list[tuple[str, float]]]:
+        if os.getpid() != parent:
+            raise RuntimeError("the matcher was called in a forked worker")
+        return [[(courses[(len(text) + i) % len(courses)], 0.62 - 0.01 * i) for i in range(min(k, 8))]
+                for text in texts]  # fmt: skip
+
+    recommender = Recommender(base.inputs, matcher)
+    people = random_learners(recommender, 300, seed=19)
+    assert any(not p.roles and p.interests for p in people)
+    source = partial(read_learners_jsonl, write_jsonl(tmp_path / "people.jsonl", people))
+    engine, reference = tmp_path / "engine.jsonl", tmp_path / "reference.jsonl"
+    run_batch(recommender, source, engine, k=5, chunk_size=50, workers=2)
+    run_batch_reference(recommender, source, reference, k=5, chunk_size=50)
+    assert engine.read_bytes() == reference.read_bytes()
+
+
 def test_top_k_equals_recommend_many_chunk_by_chunk(synthetic):
     recommender, _ = synthetic
     people = random_learners(recommender, 400, seed=7)
