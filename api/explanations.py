@@ -51,7 +51,9 @@ class GapAnalysisOut(Out):
     levels_known: bool = Field(
         description="False: no attested level and no completed course, so every level was taken as 0"
     )
-    notes: list[str] = Field(description="Remarks on the analysis (unknown ids left out, assumptions made)")
+    notes: list[str] = Field(
+        description="Remarks on the analysis, in English: no role on record, levels taken as 0, every level met"
+    )
 
 
 class GapEvidenceOut(Out):

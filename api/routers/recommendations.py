@@ -54,7 +54,7 @@ COURSE_ID = "The course's id"
 LEARNER_ID = "The learner's id; `inline-profile` for a profile posted to /v1/recommendations"
 NAME = "The course's name as stored (`display` has it in the reader's language)"
 DURATION = "The course's length in seconds; null: not stated"
-NOTES = "Remarks on the result (assumptions made, ids left out)"
+NOTES = "Remarks on the result, in English: no role on record, levels taken as 0, every level met"
 
 
 class RecommendationOut(BaseModel):
