@@ -216,3 +216,20 @@ def test_api_routes_and_review_page_show_the_same_insights(catalog: Engine, tmp_
         assert "Translate first into Tamil" in html and "c-en-file2" in html
         assert '<img class="heatmap" src="/review/insights/coverage.png"' in html
         assert client.get("/review/insights/coverage.png").content.startswith(b"\x89PNG")
+
+
+def test_the_heatmap_colours_its_cells_as_the_command_line_does(catalog: Engine, tmp_path: Path):
+    """Red (kind 0) where the table prints a red 0, yellow (1) where it prints a yellow count, green (2-5, darker
+    with more courses up to the required level) where it prints a plain count; the legend says so."""
+    from recommender.insights_plot import BUILDS_LABELS, _cell_kinds, coverage_heatmap
+
+    with session_scope(catalog) as session:
+        matrix = coverage_matrix(load_inputs(session), ["en", "hi", "ta", "mr"])
+    kinds = _cell_kinds(matrix)
+    assert kinds[matrix.row("FUN-02-02")].tolist() == [1, 1, 0, 0]  # courses, none up to level 3
+    assert kinds[matrix.row("BEH-01-01")].tolist() == [2, 0, 2, 0]  # one course builds it
+    assert ((kinds == 0) == (matrix.courses == 0)).all()
+    assert ((kinds == 1) == ((matrix.courses > 0) & (matrix.at_required == 0))).all()
+    assert BUILDS_LABELS == ("1", "2", "3–4", "5+")
+    with Image.open(coverage_heatmap(matrix, tmp_path / "coverage.png")) as png:
+        assert png.format == "PNG" and png.height > 400
