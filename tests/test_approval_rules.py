@@ -129,7 +129,9 @@ def test_the_review_page_blocks_an_error_and_takes_an_override_reason(client: Te
         data={"action": "approve", "override": "the year is in the description", "csrf": form_csrf},
         follow_redirects=True,
     )
-    assert done.status_code == 200 and "the year is in the description" in done.text
+    assert done.status_code == 200 and f"Approved unit {flagged['id']}" in done.text  # on the next unit now
+    history = client.get(f"/review/units/{flagged['id']}")
+    assert "the year is in the description" in history.text
 
 
 def test_an_import_cannot_approve_a_text_with_an_error_flag(small_kcm_engine: Engine, keys: Keys):

@@ -51,7 +51,7 @@ def sign_in(browser: TestClient, key: str) -> TestClient:
 
 def unit_id(browser: TestClient, course_id: str) -> int:
     queue = browser.get("/review", params={"language": "hi", "status": ""}).text
-    match = re.search(rf'href="/review/units/(\d+)">\d+</a></td>\s*<td><span class="mono">{course_id}<', queue)
+    match = re.search(rf'href="/review/units/(\d+)\?[^"]*">\d+</a></td>\s*<td><span class="mono">{course_id}<', queue)
     assert match, f"{course_id} is in the queue"
     return int(match.group(1))
 
@@ -110,8 +110,8 @@ def test_approving_in_the_form_needs_the_csrf_token(browser: TestClient, keys: K
     approved = browser.post(f"/review/units/{clean}", data={"action": "approve", "text": "", "csrf": csrf_of(page)})
     assert approved.status_code == 303
     after = browser.get(approved.headers["location"]).text
-    assert "Approved; the translation is now in the memory." in after
-    assert '<span class="status approved">approved</span>' in after
+    assert f"Approved unit {clean}; the translation is now in the memory." in after
+    assert '<span class="status approved">approved</span>' in browser.get(f"/review/units/{clean}").text
 
 
 def test_a_disallowed_action_is_explained_on_the_page(browser: TestClient, keys: Keys):

@@ -6,14 +6,17 @@ every form carries a CSRF token, and all course text is escaped by the templates
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from api.auth import authenticate
 from api.deps import ServicesDep, SessionDep, check_language
+from api.queue_filters import QueueFilters, priority_courses, queue_filters, with_status
 from api.routers.translation import UnitDetail, unit_detail
 from api.services import Services
 from api.ui import (
@@ -40,22 +43,24 @@ from translation import (
     bulk_approve_clean,
     edit_unit,
     get_unit,
-    list_units,
     reject_unit,
 )
 from translation.inflection import uses_term
 from translation.quality import draft_quality
+from translation.queue import FLAG_CHECKS, Neighbours, UnitOrder, count_units, find_units, unit_neighbours
+from translation.review import UnitView
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 QUEUE_PAGE = 50
 UnitId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the unit ids a database column holds
 # What the page says after an action (`?done=`): keyed by the action taken, or "bulk".
 DONE_MESSAGES = {
-    Action.APPROVE: "Approved; the translation is now in the memory.",
-    Action.EDIT: "Saved; the unit is in review with fresh QA checks.",
-    Action.REJECT: "Rejected.",
+    Action.APPROVE: "Approved unit {unit}; the translation is now in the memory.",
+    Action.EDIT: "Saved unit {unit}; it is in review with fresh QA checks.",
+    Action.REJECT: "Rejected unit {unit}.",
     "bulk": "Approved {n} clean machine translation(s).",
 }
+ORDERS = {UnitOrder.ID: "unit id", UnitOrder.PRIORITY: "translation priority", UnitOrder.POPULARITY: "popularity"}
 
 
 # --- signing in and out ---------------------------------------------------------------------------------
@@ -144,6 +149,7 @@ def queue(
     done: Annotated[str, Query(max_length=16)] = "",
     n: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     unit: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    end: Annotated[bool, Query()] = False,
 ) -> Response:
     if reviewer is None:
         return to_login()
@@ -154,7 +160,7 @@ def queue(
     total = counts.by_status()[UnitStatus(filters.status)] if filters.status else counts.total
     units = find_units(session, unit_filter, limit=QUEUE_PAGE, offset=offset)
     message = DONE_MESSAGES.get(done, "").format(n=n, unit=unit)
-    if done and unit:
+    if message and end:
         message += " That was the last unit matching these filters."
     context = {
         "reviewer": reviewer,
@@ -243,8 +249,10 @@ def unit_page(
     services: ServicesDep,
     reviewer: ReviewerDep,
     *,
+    given: FiltersDep,
     unit_id: UnitId,
     done: Annotated[str, Query(max_length=16)] = "",
+    unit: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
     if reviewer is None:
         return to_login()
@@ -254,7 +262,9 @@ def unit_page(
         return refused(request, 404, f"There is no unit {unit_id}.")
     check_language(reviewer.key, found.language)
     detail = unit_detail(session, found, services.glossary())
-    return _unit_page(request, reviewer, detail, DONE_MESSAGES.get(done, "").format(n=0), error=None, status_code=200)
+    message = DONE_MESSAGES.get(done, "").format(n=0, unit=unit or unit_id)
+    view = UnitPage(reviewer, detail, with_status(given, ""), message=message, error=None)
+    return _unit_page(request, session, view, status_code=200)
 
 
 @router.post("/units/{unit_id}", response_class=HTMLResponse)
@@ -264,6 +274,7 @@ def act_on_unit(
     services: ServicesDep,
     reviewer: ReviewerDep,
     *,
+    given: FiltersDep,
     unit_id: UnitId,
     action: Annotated[str, Form(max_length=16)] = "",
     text: Annotated[str, Form(max_length=20_000)] = "",
@@ -275,6 +286,7 @@ def act_on_unit(
     if refusal is not None:
         return refusal
     assert reviewer is not None
+    filters = with_status(given, "")
     current = get_unit(session, unit_id)
     check_language(reviewer.key, current.language)
     try:
@@ -284,46 +296,107 @@ def act_on_unit(
         if done is Action.EDIT:
             edit_unit(session, unit_id, text, reviewer.key.name, glossary=services.glossary())
         elif done is Action.APPROVE:
-            changed = text.strip() and text != current.text
-            approve_unit(
-                session,
-                unit_id,
-                reviewer.key.name,
-                text if changed else None,
-                override_reason=override.strip() or None,
-                glossary=services.glossary(),
-            )
+            _approve(session, services, reviewer, current, text=text, override=override)
         else:
             reject_unit(session, unit_id, reviewer.key.name, note.strip() or None)
-    except InvalidInputError as error:  # IllegalTransitionError among them
+    except InvalidInputError as error:  # IllegalTransitionError and ApprovalBlockedError among them
         session.rollback()
         detail = unit_detail(session, get_unit(session, unit_id), services.glossary())
         status_code = 409 if isinstance(error, IllegalTransitionError | ApprovalBlockedError) else 422
-        return _unit_page(request, reviewer, detail, None, error=str(error), status_code=status_code)
-    return RedirectResponse(f"/review/units/{unit_id}?done={done}", status_code=303, headers=SECURITY_HEADERS)
+        view = UnitPage(
+            reviewer,
+            detail,
+            filters,
+            message=None,
+            error=str(error),
+            typed=text if text.strip() else None,
+            blocked=isinstance(error, ApprovalBlockedError),
+        )
+        return _unit_page(request, session, view, status_code=status_code)
+    return RedirectResponse(
+        _after(session, reviewer, filters, unit_id=unit_id, done=done), status_code=303, headers=SECURITY_HEADERS
+    )
 
 
-def _unit_page(
-    request: Request,
-    reviewer: Reviewer,
-    detail: UnitDetail,
-    message: str | None,
-    *,
-    error: str | None,
-    status_code: int,
-) -> HTMLResponse:
+def _approve(
+    session: Session, services: Services, reviewer: Reviewer, current: UnitView, *, text: str, override: str
+) -> None:
+    """Approve, with the text in the box when it differs; an untranslated unit is saved and approved in one step."""
+    glossary = services.glossary()
+    if current.status == UnitStatus.UNTRANSLATED:
+        if not text.strip():
+            raise InvalidInputError("type a translation to approve: the unit has none yet")
+        edit_unit(session, current.id, text, reviewer.key.name, glossary=glossary)
+        text = ""
+    changed = text.strip() and text != current.text
+    approve_unit(
+        session,
+        current.id,
+        reviewer.key.name,
+        text if changed else None,
+        override_reason=override.strip() or None,
+        glossary=glossary,
+    )
+
+
+def _after(session: Session, reviewer: Reviewer, filters: QueueFilters, *, unit_id: int, done: Action) -> str:
+    """Where an action leads: a saved edit stays on the unit (to show its fresh QA flags); approving or rejecting
+    moves to the next unit of the queue, or back to the queue after its last one."""
+    params = filters.params()
+    if done is not Action.EDIT:
+        following = _neighbours(session, reviewer, filters, unit_id).next
+        if following is None:
+            return "/review?" + urlencode({**params, "done": done, "unit": unit_id, "end": 1})
+        unit_id, params = following, {**params, "unit": str(unit_id)}
+    return f"/review/units/{unit_id}?" + urlencode({**params, "done": done})
+
+
+def _neighbours(session: Session, reviewer: Reviewer, filters: QueueFilters, unit_id: int) -> Neighbours:
+    ranking = (
+        tuple(course.course_id for course in priority_courses(session, filters.language))
+        if filters.order == UnitOrder.PRIORITY and filters.language
+        else ()
+    )
+    return unit_neighbours(session, unit_id, filters.unit_filter(reviewer.key, ranking))
+
+
+@dataclass(frozen=True)
+class UnitPage:
+    reviewer: Reviewer
+    detail: UnitDetail
+    filters: QueueFilters
+    message: str | None
+    error: str | None
+    typed: str | None = None  # the text the reviewer had typed, kept when an action is refused
+    blocked: bool = False  # the action was refused because of error flags
+
+
+def _unit_page(request: Request, session: Session, view: UnitPage, *, status_code: int) -> HTMLResponse:
+    detail, filters = view.detail, view.filters
+    if filters.order == UnitOrder.PRIORITY and not filters.language:
+        filters = replace(filters, order=UnitOrder.ID)
+    neighbours = _neighbours(session, view.reviewer, filters, detail.id)
+    query = urlencode(filters.params())
+    can_approve = Action.APPROVE in allowed_actions(detail.status) or detail.status == UnitStatus.UNTRANSLATED
     context = {
-        "reviewer": reviewer,
+        "reviewer": view.reviewer,
         "unit": detail,
+        "text": view.typed if view.typed is not None else (detail.text or ""),
         "segments": _highlighted(detail),
         "terms": [
             {"term": t, "present": bool(t.approved and uses_term(detail.text or "", t.approved, detail.language))}
             for t in detail.terms
         ],
-        "blocking": any(flag.severity == "error" for flag in detail.flags),
-        "message": message,
-        "error": error,
+        "blocking": view.blocked or any(flag.severity == "error" for flag in detail.flags),
+        "message": view.message,
+        "error": view.error,
         "actions": allowed_actions(detail.status),
+        "can_approve": can_approve,
+        "query": query,
+        "queue_url": "/review?" + query,
+        "neighbours": neighbours,
+        "previous_url": f"/review/units/{neighbours.previous}?{query}" if neighbours.previous else None,
+        "next_url": f"/review/units/{neighbours.next}?{query}" if neighbours.next else None,
     }
     return page(request, "unit.html", context, status_code)
 

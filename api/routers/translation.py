@@ -14,10 +14,11 @@ from api.deps import ServicesDep, SessionDep, check_language, require
 from api.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotReady, problem_responses
 from api.jobs import JobRequest
 from api.json_response import PRECISION
+from api.queue_filters import priority_courses
 from api.schemas import RequestBody
 from api.settings import MAX_PAGE_SIZE
 from api.vocab import LIST_OF_VALUES, JsonInt, LanguageCode, TargetLanguageCode, UtcDatetime, comma_separated
-from models import NotFoundError, UnitStatus
+from models import InvalidInputError, NotFoundError, UnitStatus
 from models.tables import CourseRow, ReviewBatchRow, TranslationJobRow
 from translation import (
     Action,
@@ -32,7 +33,6 @@ from translation import (
     export_units,
     get_batch,
     get_unit,
-    list_units,
     memory_matches,
     preview_bulk,
     reject_unit,
@@ -40,6 +40,7 @@ from translation import (
     undo_batch,
 )
 from translation.quality import draft_quality
+from translation.queue import FLAG_CHECKS, UnitFilter, UnitOrder, find_units
 
 router = APIRouter(
     prefix="/v1/translation",
@@ -244,7 +245,7 @@ def job(
     return _job(row)
 
 
-@router.get("/units", summary="The review queue: units by language, status and QA flag")
+@router.get("/units", summary="The review queue: units by language, status, QA flag, text and field, in an order")
 def units(
     session: SessionDep,
     key: Reviewer,
@@ -252,26 +253,57 @@ def units(
     status: Annotated[UnitStatus | None, Query(description="Only units in this status")] = None,
     *,
     flag: Annotated[
-        str | None, Query(min_length=1, max_length=64, description="A QA check id, e.g. placeholders")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description=f"Only units with this QA flag: one of {', '.join(FLAG_CHECKS)}",
+        ),
     ] = None,
     course_id: Annotated[
         str | None, Query(min_length=1, max_length=128, description="Only units of this course")
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only units with this text (case-insensitive) in the source, the draft or the edited text",
+        ),
+    ] = None,
+    field: Annotated[Field_ | None, Query(description="Only units of this course field")] = None,
+    order: Annotated[
+        UnitOrder,
+        Query(
+            description="id (the default); priority: courses in the order to translate them into the language "
+            "(learners with a gap the course builds, as GET /v1/insights/translate-priorities; needs `language`), "
+            "the other courses' units after them; popularity: the course's rating count, most rated first"
+        ),
+    ] = UnitOrder.ID,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Units to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}")] = 20,
 ) -> UnitList:
     if language is not None:
         check_language(key, language.value)
-    found = list_units(
-        session,
-        language.value if language else None,
-        status,
-        flag,
+    if order is UnitOrder.PRIORITY and language is None:
+        raise InvalidInputError("order=priority ranks the courses for one language: give `language`")
+    ranking = (
+        tuple(c.course_id for c in priority_courses(session, language.value))
+        if order is UnitOrder.PRIORITY and language is not None
+        else ()
+    )
+    unit_filter = UnitFilter(
+        language=language.value if language else None,
+        status=status,
+        flag=flag,
+        q=q,
+        field=field,
         course_id=course_id,
         languages=key.review_languages,
-        limit=limit,
-        offset=offset,
+        order=order,
+        ranking=ranking,
     )
+    found = find_units(session, unit_filter, limit=limit, offset=offset)
     return UnitList(items=[unit_out(u) for u in found], offset=offset, limit=limit)
 
 
