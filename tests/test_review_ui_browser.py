@@ -94,9 +94,12 @@ def test_a_reviewer_approves_a_machine_translation_and_the_memory_uses_it(
     expect(page.locator("#text")).to_have_value("फ्रंट डेस्क पर सहानुभूति")
     page.fill("#text", CORRECTED)
     page.screenshot(path=str(tmp_path / "unit-before-approval.png"), full_page=True)
+    unit = page.url.split("/review/units/")[1].split("?")[0]
     page.click("#approve")
 
-    expect(page.locator(".notice")).to_have_text("Approved; the translation is now in the memory.")
+    # Approving moves on to the next unit of the queue, saying what was done.
+    expect(page.locator(".notice")).to_have_text(f"Approved unit {unit}; the translation is now in the memory.")
+    page.click("#previous")
     expect(page.locator("h1 .status")).to_have_text("approved")
     expect(page.locator("#text")).to_have_value(CORRECTED)
     page.screenshot(path=str(tmp_path / "unit-approved.png"), full_page=True)

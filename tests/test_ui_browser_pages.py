@@ -138,7 +138,7 @@ def test_devanagari_and_tamil_render_in_the_fonts_the_app_ships(
         ("ta", "Noto Sans Tamil", TAMIL["Empathy at the front desk"]),
     ):
         page.goto(f"{server}/review?language={language}")
-        cell = f"table.queue tr:has-text('do_clean') td[lang={language}]"
+        cell = f"table.queue tr:has-text('do_clean') span.draft[lang={language}]"
         expect(page.locator(cell)).to_have_text(text)
         page.evaluate("document.fonts.ready.then(() => true)")
         fonts = {font["familyName"]: font for font in rendering_fonts(page, cell)}

@@ -263,7 +263,9 @@ def unit_page(
     check_language(reviewer.key, found.language)
     detail = unit_detail(session, found, services.glossary())
     message = DONE_MESSAGES.get(done, "").format(n=0, unit=unit or unit_id)
-    view = UnitPage(reviewer, detail, with_status(given, ""), message=message, error=None)
+    # Just after an action, "previous" is the unit acted on (an approved unit leaves a queue of drafts).
+    acted = unit if done and unit and unit != unit_id else None
+    view = UnitPage(reviewer, detail, with_status(given, ""), message=message, error=None, acted=acted)
     return _unit_page(request, session, view, status_code=200)
 
 
@@ -369,6 +371,7 @@ class UnitPage:
     error: str | None
     typed: str | None = None  # the text the reviewer had typed, kept when an action is refused
     blocked: bool = False  # the action was refused because of error flags
+    acted: int | None = None  # the unit an action was just taken on, before this one
 
 
 def _unit_page(request: Request, session: Session, view: UnitPage, *, status_code: int) -> HTMLResponse:
@@ -377,6 +380,7 @@ def _unit_page(request: Request, session: Session, view: UnitPage, *, status_cod
         filters = replace(filters, order=UnitOrder.ID)
     neighbours = _neighbours(session, view.reviewer, filters, detail.id)
     query = urlencode(filters.params())
+    previous = view.acted or neighbours.previous
     can_approve = Action.APPROVE in allowed_actions(detail.status) or detail.status == UnitStatus.UNTRANSLATED
     context = {
         "reviewer": view.reviewer,
@@ -395,7 +399,7 @@ def _unit_page(request: Request, session: Session, view: UnitPage, *, status_cod
         "query": query,
         "queue_url": "/review?" + query,
         "neighbours": neighbours,
-        "previous_url": f"/review/units/{neighbours.previous}?{query}" if neighbours.previous else None,
+        "previous_url": f"/review/units/{previous}?{query}" if previous else None,
         "next_url": f"/review/units/{neighbours.next}?{query}" if neighbours.next else None,
     }
     return page(request, "unit.html", context, status_code)
