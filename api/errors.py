@@ -268,6 +268,8 @@ def _field_problem(item: dict[str, Any], body: Any) -> FieldProblem:
         column = position - (text.rfind("\n", 0, position) + 1) + 1
         message = (item.get("ctx") or {}).get("error") or item["msg"]
         return FieldProblem(field="body", reason=f"malformed JSON: {message} at line {line}, column {column}")
+    if item.get("type") == "extra_forbidden":
+        return FieldProblem(field=_location(item["loc"]), reason="unknown field: this body does not take it")
     return FieldProblem(field=_location(item["loc"]), reason=item["msg"])
 
 
