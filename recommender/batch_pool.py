@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -82,6 +83,11 @@ def _settle() -> None:
 
 
 def default_workers() -> int:
+    """One per core this process may use; 1 (rank in this process) while a Ray runtime runs in it, whose
+    threads a fork would copy in the middle of their work."""
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        return 1
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 

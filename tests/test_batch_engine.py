@@ -284,3 +284,17 @@ def test_blank_lines_and_crlf_are_read_as_before(synthetic, tmp_path):
     report = run_batch(recommender, partial(read_learners_jsonl, source), resumed, k=5, chunk_size=32, resume=True)
     assert (report.skipped, report.learners) == (64, 56)
     assert resumed.read_bytes() == outputs[0]
+
+
+def test_no_fork_while_a_ray_runtime_runs_in_this_process(monkeypatch):
+    import sys
+    import types
+
+    from recommender.batch_pool import default_workers
+
+    fake = types.ModuleType("ray")
+    fake.is_initialized = lambda: True  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    assert default_workers() == 1
+    fake.is_initialized = lambda: False  # type: ignore[attr-defined]
+    assert default_workers() >= 1
