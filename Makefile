@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint install clean bench serve
+.PHONY: demo test lint install clean bench serve notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ serve: $(STAMP)
 # Every headline figure in one table, each against its baseline from the same run; JSON under bench/results/.
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# Every research notebook executed on the sample data into an HTML copy with its tables and plots, for a reader
+# to open: var/notebooks/NAME.html (git-ignored, like all of var/; the notebooks are committed without outputs).
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=900 \
+		--output-dir var/notebooks notebooks/*.ipynb
+	@echo "open var/notebooks/*.html"
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache
