@@ -16,6 +16,7 @@ import os
 import resource
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -170,18 +171,19 @@ def run_batch(
     written = 0
     writer = _JsonlWriter(out, offset) if fmt == "jsonl" else _ParquetWriter(out, offset)
     count = default_workers() if workers is None else workers
-    for chunk, payload in ranked_chunks(ranker, chunks, k=k, fmt=fmt, workers=count):
-        if isinstance(payload, Failed):
-            _redo_and_raise(recommender, chunk, path, k=k, failed=payload)
-        if isinstance(payload, Ranked):  # role-free learners whose interests need the search model, here
-            payload.finish(recommender, k)
-            payload = output(ranker, payload, fmt)
-        writer.write_payload(payload)
-        done += len(chunk)
-        written += len(chunk)
-        _save_checkpoint(out, {"format": fmt, "k": k, "learners_done": done, "bytes": writer.position()})
-        if progress:
-            progress(len(chunk))
+    with closing(ranked_chunks(ranker, chunks, k=k, fmt=fmt, workers=count)) as results:  # workers stop on error
+        for chunk, payload in results:
+            if isinstance(payload, Failed):
+                _redo_and_raise(recommender, chunk, path, k=k, failed=payload)
+            if isinstance(payload, Ranked):  # role-free learners whose interests need the search model, here
+                payload.finish(recommender, k)
+                payload = output(ranker, payload, fmt)
+            writer.write_payload(payload)
+            done += len(chunk)
+            written += len(chunk)
+            _save_checkpoint(out, {"format": fmt, "k": k, "learners_done": done, "bytes": writer.position()})
+            if progress:
+                progress(len(chunk))
     return BatchReport(
         out=out,
         learners=written,

@@ -17,7 +17,7 @@ import os
 import sys
 import traceback
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -93,7 +93,7 @@ def default_workers() -> int:
 
 def ranked_chunks(
     ranker: ChunkRanker, chunks: Iterable[Chunk], *, k: int, fmt: Format, workers: int
-) -> Iterator[tuple[Chunk, Payload | Ranked | Failed]]:
+) -> Generator[tuple[Chunk, Payload | Ranked | Failed], None, None]:
     """(chunk, its output) in input order. When reading the source fails, the chunks read before it are still
     handed back first, so that they can be written and checkpointed before the error propagates."""
     if workers <= 1:
