@@ -196,8 +196,18 @@ def progress_bar(
         transient=True,
         disable=not errors.is_terminal,
     ) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda n: progress.advance(task, n / passes)
+        # Until the work reports its first item (models load first), the bar says so instead of sitting at 0.
+        task = progress.add_task(f"{description} (starting)", total=total)
+        started = False
+
+        def advance(n: int) -> None:
+            nonlocal started
+            if not started:
+                started = True
+                progress.reset(task, total=total, description=description)
+            progress.advance(task, n / passes)
+
+        yield advance
 
 
 class RemainingColumn(ProgressColumn):
