@@ -74,7 +74,7 @@ def test_a_cookie_kept_after_logout_is_refused(browser: TestClient, keys: Keys, 
     assert sessions(engine) == 0
     assert replay(browser, cookie) == 303  # to the sign-in page
     forms = TestClient(browser.app, follow_redirects=False, cookies={COOKIE: cookie})
-    assert forms.post("/review/bulk-approve", data={"language": "hi", "csrf": "x"}).status_code == 401
+    assert forms.post("/review/bulk/preview", data={"language": "hi", "csrf": "x"}).status_code == 401
 
 
 def test_logout_needs_the_csrf_token(browser: TestClient, keys: Keys, engine: Engine):

@@ -61,7 +61,7 @@ def test_pages_need_a_signed_in_reviewer(browser: TestClient):
         response = browser.get(path)
         assert response.status_code == 303 and response.headers["location"] == "/review/login"
     assert browser.post("/review/units/1", data={"action": "approve", "csrf": "x"}).status_code == 401
-    assert browser.post("/review/bulk-approve", data={"language": "hi", "csrf": "x"}).status_code == 401
+    assert browser.post("/review/bulk/preview", data={"language": "hi", "csrf": "x"}).status_code == 401
 
 
 def test_only_review_keys_sign_in(browser: TestClient, keys: Keys):
@@ -126,14 +126,18 @@ def test_a_disallowed_action_is_explained_on_the_page(browser: TestClient, keys:
     assert "is rejected: cannot approve it" in again.text
 
 
-def test_bulk_approve_from_the_queue(browser: TestClient, keys: Keys):
+def test_bulk_approve_from_the_queue_goes_through_a_preview(browser: TestClient, keys: Keys):
     sign_in(browser, keys.reviewer)
-    queue = browser.get("/review", params={"language": "hi"}).text
+    token = csrf_of(browser.get("/review", params={"language": "hi"}).text)
+    form = {"language": "hi", "status": "machine_translated", "scope": "filter", "clean": "1", "csrf": token}
 
-    response = browser.post("/review/bulk-approve", data={"language": "hi", "csrf": csrf_of(queue)})
+    preview = browser.post("/review/bulk/preview", data=form | {"action": "approve"})
+    assert preview.status_code == 200 and "Approve 2 units?" in preview.text
+    ids = re.findall(r'name="unit" value="(\d+)"', preview.text)
+    applied = browser.post("/review/bulk/apply", data={"action": "approve", "unit": ids, "csrf": token})
 
-    assert response.status_code == 303
-    assert "Approved 2 clean machine translation(s)." in browser.get(response.headers["location"]).text
+    assert applied.status_code == 303
+    assert "approved 2 units" in browser.get(applied.headers["location"]).text
 
 
 def test_revoking_the_key_ends_the_session(browser: TestClient, keys: Keys, small_kcm_engine: Engine):

@@ -31,7 +31,6 @@ from api.ui import (
     to_login,
 )
 from api.ui_session import COOKIE, LOGIN_COOKIE, csrf_token, csrf_valid, end_session, new_nonce, start_session
-from api.vocab import LanguageCode
 from models import InvalidInputError, UnitStatus
 from translation import (
     Action,
@@ -40,7 +39,6 @@ from translation import (
     UnknownUnitError,
     allowed_actions,
     approve_unit,
-    bulk_approve_clean,
     edit_unit,
     get_unit,
     reject_unit,
@@ -54,11 +52,10 @@ router = APIRouter(prefix="/review", include_in_schema=False)
 QUEUE_PAGE = 50
 UnitId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the unit ids a database column holds
 # What the page says after an action (`?done=`): keyed by the action taken, or "bulk".
-DONE_MESSAGES = {
+DONE_MESSAGES: dict[str, str] = {
     Action.APPROVE: "Approved unit {unit}; the translation is now in the memory.",
     Action.EDIT: "Saved unit {unit}; it is in review with fresh QA checks.",
     Action.REJECT: "Rejected unit {unit}.",
-    "bulk": "Approved {n} clean machine translation(s).",
 }
 ORDERS = {UnitOrder.ID: "unit id", UnitOrder.PRIORITY: "translation priority", UnitOrder.POPULARITY: "popularity"}
 
@@ -182,27 +179,6 @@ def queue(
         "message": message,
     }
     return page(request, "queue.html", context)
-
-
-@router.post("/bulk-approve")
-def bulk_approve(
-    request: Request,
-    session: SessionDep,
-    reviewer: ReviewerDep,
-    language: Annotated[str, Form(max_length=8)] = "",
-    *,
-    csrf: Annotated[str, Form(max_length=256)] = "",
-) -> Response:
-    refusal = form_refusal(request, reviewer, csrf)
-    if refusal is not None:
-        return refusal
-    assert reviewer is not None
-    if language not in LANGUAGE_NAMES:
-        return refused(request, 422, "Choose the language whose clean machine translations to approve.")
-    check_language(reviewer.key, language)
-    approved = bulk_approve_clean(session, LanguageCode(language).value, reviewer.key.name).applied
-    query = urlencode({"language": language, "status": UnitStatus.MACHINE_TRANSLATED, "done": "bulk", "n": approved})
-    return RedirectResponse(f"/review?{query}", status_code=303, headers=SECURITY_HEADERS)
 
 
 def _queue_url(filters: QueueFilters, offset: int) -> str:
