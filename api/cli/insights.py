@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from api.cli.context import console, engine, print_json, reports_errors, settings
 from api.cli.tables import add_figure, add_identifier, add_name, plain, table
@@ -116,23 +115,26 @@ def readiness(
     if as_json:
         print_json([{**asdict(r), "share": round(r.share, 4)} for r in results])
         return
-    table = Table(title=f"Role readiness — {language or 'any language'}")
-    for column in ("role", "designation", "levels", "share", "missing (competency: levels)"):
-        table.add_column(column, overflow="fold")
+    shown = table(f"Role readiness — {language or 'any language'}")
+    add_identifier(shown, "role", [result.role_id for result in results])
+    add_name(shown, "designation", min_width=10)
+    add_figure(shown, "levels")
+    add_figure(shown, "share")
+    add_name(shown, "missing (competency: levels)", ratio=2)
     for result in results:
         missing = "; ".join(
             f"{r.competency_id}{'!' if r.importance == 3 else ''}: {','.join(map(str, r.missing_levels))}"
             for r in result.requirements
             if r.missing_levels
         )
-        table.add_row(
+        shown.add_row(
             result.role_id,
-            result.designation,
+            escape(result.designation),
             f"{result.levels_closable}/{result.levels_required}",
             f"{100 * result.share:.0f}%",
             missing or "—",
         )
-    console.print(table)
+    console.print(shown)
     console.print("levels: a competency required at level 3 counts levels 1–3; ! marks a critical competency")
     if image is not None:
         console.print(f"chart: {image}", highlight=False)
@@ -195,20 +197,24 @@ def print_priorities(result: TranslationPriorities, names: dict[str, str]) -> No
         f"course available in {result.language} builds yet",
         highlight=False,
     )
-    table = Table(title=f"Courses to translate into {result.language} first")
-    for column in ("#", "course", "now in", "learners", "gaps", "alone", "competencies (learners)"):
-        table.add_column(column, overflow="fold")
+    shown = table(f"Courses to translate into {result.language} first")
+    add_figure(shown, "#")
+    add_identifier(shown, "course", [course.course_id for course in result.courses])
+    for column in ("now in", "learners", "gaps", "alone"):
+        add_figure(shown, column)
+    add_name(shown, "name · competencies (learners)")
     for rank, course in enumerate(result.courses, start=1):
-        table.add_row(
+        competencies = "; ".join(f"{names.get(c, c)} ({n})" for c, n in course.competencies)
+        shown.add_row(
             str(rank),
-            f"{course.name} ({course.course_id})",
+            course.course_id,
             ", ".join(course.languages),
             str(course.learners),
             str(course.gaps),
             str(course.learners_alone),
-            "; ".join(f"{names.get(c, c)} ({n})" for c, n in course.competencies),
+            f"{escape(course.name)}\n[dim]{escape(competencies)}[/]",
         )
-    console.print(table)
+    console.print(shown)
     console.print(
         "learners/gaps: served beyond the courses above (greedy order); alone: learners it would serve by itself"
     )
