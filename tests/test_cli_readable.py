@@ -101,7 +101,8 @@ def test_search_keeps_identifiers_whole_beside_devanagari(tmp_path: Path) -> Non
     ingest_file(db, "competencies", SAMPLE_FILES[0][1])
     records = [json.loads(line) for line in COURSES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
     hindi = [r for r in records if "Hindi" in r.get("language", [])][:10]
-    ingest_file(db, "courses", write_jsonl(tmp_path / "courses.jsonl", [*records[:20], *hindi]))
+    chosen = {r["identifier"]: r for r in [*records[:20], *hindi]}
+    ingest_file(db, "courses", write_jsonl(tmp_path / "courses.jsonl", list(chosen.values())))
     db.dispose()
     assert run(home, "index", "build").returncode == 0
     result = run(home, "search", "सूचना का अधिकार", "--top-k", "8")
