@@ -62,7 +62,7 @@ def ingest(
 ) -> None:
     """Validate FILE whole and write it in one transaction; any invalid record rejects the file."""
     total = None if kind is Kind.competencies else _count_lines(file)
-    with progress_bar(f"ingesting {kind}", total) as advance:
+    with progress_bar(f"ingesting {kind}", total, unit="records") as advance:
         report = ingest_file(engine(), kind.value, file, skip_invalid=skip_invalid, progress=advance)
     if report.created + report.updated + report.unchanged + len(report.skipped) == 0:
         # As POST /v1/courses/bulk answers an empty body: a file without a single record is a mistake.

@@ -108,7 +108,7 @@ def eval_retrieval(
     config = search_config(encoder, multilingual)
     with courses.open(encoding="utf-8") as handle:
         total = sum(1 for line in handle if line.strip())
-    with progress_bar("embedding courses", total, unit="courses", passes=encoding_passes(config)) as advance:
+    with progress_bar("embedding", total, unit="courses", passes=encoding_passes(config)) as advance:
         judgements, results = evaluate_retrieval(
             courses, config, min_courses, advance, cache=cache_path(settings().home) if cache else None
         )

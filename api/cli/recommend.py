@@ -225,7 +225,7 @@ def recommend_batch(
     recommender.coverage_.ensure_all()
     total = _count_learners(db, learners)
     source = partial(read_learners_jsonl, learners) if learners else partial(_database_learners, db)
-    with progress_bar("recommending", total) as advance:
+    with progress_bar("recommending", total, unit="learners") as advance:
         if batch_engine is BatchEngine.ray:
             report = run_batch_ray(
                 recommender,

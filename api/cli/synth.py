@@ -24,7 +24,7 @@ def synth(
 ) -> None:
     """Write a seeded synthetic catalog (courses and learners in the ingest formats), streaming."""
     plan = SynthPlan(courses=courses, learners=learners, out=out, seed=seed)
-    with progress_bar("synthesising", courses + learners) as advance:
+    with progress_bar("synthesising", courses + learners, unit="records") as advance:
         files = synthesise(plan, competencies, roles, progress=advance)
     for kind, path in files.items():
         console.print(f"{kind}: {path}")

@@ -106,7 +106,7 @@ def translate(
                     seed_memory(session, SEED_FILES[code])
         glossary = catalog_glossary(session)
         total = count_units(session, field_names, course_ids) * len(targets)
-    with progress_bar("translating", total) as advance:
+    with progress_bar("translating", total, unit="units") as advance:
         report = run_translation_job(
             db,
             targets,
