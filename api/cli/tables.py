@@ -13,13 +13,15 @@ from api.cli.context import console
 # rich's SIMPLE_HEAD in ASCII: a rule under the header and nothing else.
 ASCII_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
 _plain = False
+_COLOURS = console._color_system
 
 
 def set_plain(plain: bool) -> None:
     """`--plain`: ASCII tables without colour, as when the output goes to a file or a pipe."""
     global _plain
     _plain = plain
-    console.no_color = plain or not console.is_terminal
+    # No ANSI at all, as when piped: rich writes styles only through a colour system (it has no public switch).
+    console._color_system = None if plain else _COLOURS
 
 
 def plain() -> bool:
