@@ -8,12 +8,13 @@ from __future__ import annotations
 from rich import box
 from rich.table import Table
 
-from api.cli.context import console
+from api.cli.context import console, errors
 
 # rich's SIMPLE_HEAD in ASCII: a rule under the header and nothing else.
 ASCII_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
 _plain = False
 _COLOURS = console._color_system
+_ERROR_COLOURS = errors._color_system
 
 
 def set_plain(plain: bool) -> None:
@@ -22,6 +23,7 @@ def set_plain(plain: bool) -> None:
     _plain = plain
     # No ANSI at all, as when piped: rich writes styles only through a colour system (it has no public switch).
     console._color_system = None if plain else _COLOURS
+    errors._color_system = None if plain else _ERROR_COLOURS
 
 
 def plain() -> bool:
