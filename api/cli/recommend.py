@@ -11,12 +11,12 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.cli.context import console, engine, errors, print_json, progress_bar, reports_errors, settings
 from api.cli.ray_engine import ActorsOption, BatchEngine, EngineOption, run_batch_ray
+from api.cli.tables import add_figure, add_identifier, add_name, table
 from api.localize import displays, reasons
 from models import LEVEL_NAMES, Learner, get_learner, iter_learners, normalise_language, session_scope
 from models.display import CourseDisplay
@@ -288,19 +288,24 @@ def localize(
 
 
 def print_gaps(analysis: GapAnalysis) -> None:
-    table = Table(title=f"Competency gaps — {analysis.learner_id} ({', '.join(analysis.roles) or 'no role'})")
-    for column in ("competency", "current", "required", "importance", "priority", "level from"):
-        table.add_column(column)
-    for gap in analysis.gaps:
-        table.add_row(
-            gap.name,
+    shown = table(f"Competency gaps — {analysis.learner_id} ({', '.join(analysis.roles) or 'no role'})")
+    add_identifier(shown, "id", [gap.competency_id for gap in analysis.gaps])
+    add_name(shown, "competency", min_width=10)
+    rows = [
+        [
             f"{gap.current_level} {LEVEL_NAMES.get(gap.current_level, 'none')}",
             f"{gap.required_level} {LEVEL_NAMES[gap.required_level]}",
             IMPORTANCE[gap.importance],
             f"{gap.priority:.2f}",
             gap.level_source,
-        )
-    console.print(table, width=max(console.width, 100))
+        ]
+        for gap in analysis.gaps
+    ]
+    for position, column in enumerate(("current", "required", "importance", "priority", "source")):
+        add_identifier(shown, column, [row[position] for row in rows])  # short words: never broken
+    for gap, row in zip(analysis.gaps, rows, strict=True):
+        shown.add_row(gap.competency_id, escape(gap.name), *row)
+    console.print(shown)
     if analysis.met:
         console.print(f"already at the required level: {', '.join(analysis.met)}", highlight=False)
     for note in analysis.notes:
@@ -348,23 +353,26 @@ def print_recommendations(
 
 
 def print_path(plan: LearningPath, shown: dict[str, CourseDisplay] | None = None) -> None:
-    table = Table(title=f"Learning path — {plan.learner_id}")
-    for column in ("stage", "course", "closes", "minutes"):
-        table.add_column(column)
+    steps = table(f"Learning path — {plan.learner_id}")
+    add_figure(steps, "stage")
+    add_identifier(steps, "course", [step.course_id for step in plan.steps])
+    add_figure(steps, "minutes")
+    add_name(steps, "name · closes")
     for step in plan.steps:
-        table.add_row(
+        closes = ", ".join(f"{name} → {level}" for _, name, level in step.closes)
+        steps.add_row(
             str(step.stage),
-            f"{shown[step.course_id].name if shown else step.name} ({step.course_id})",
-            ", ".join(f"{name} → {level}" for _, name, level in step.closes),
+            step.course_id,
             str(step.duration_seconds // 60) if step.duration_seconds is not None else "?",
+            f"{escape(shown[step.course_id].name if shown else step.name)}\n[dim]{escape(closes)}[/]",
         )
-    console.print(table, width=max(console.width, 100))
+    console.print(steps)
     hours = plan.total_duration_seconds / 3600
     unknown = f" (+{plan.unknown_durations} course(s) of unknown duration)" if plan.unknown_durations else ""
     console.print(f"total: {len(plan.steps)} course(s), {hours:.1f} h{unknown}")
     if plan.uncovered:
-        steps = ", ".join(f"{c} level {level}" for c, level in plan.uncovered)
-        console.print(f"[yellow]no available course builds:[/] {steps}", highlight=False)
+        missing = ", ".join(f"{c} level {level}" for c, level in plan.uncovered)
+        console.print(f"[yellow]no available course builds:[/] {missing}", highlight=False)
     for note in plan.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
