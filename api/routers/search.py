@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -26,8 +25,6 @@ router = APIRouter(
     dependencies=[Depends(require("recommend:read"))],
     responses=problem_responses(400, 401, 403, 422, 503),
 )
-# The multilingual encoder is a C engine whose thread safety is not documented: one search at a time per worker.
-_search_lock = threading.Lock()
 
 K = Annotated[int, Query(ge=1, le=100, description="How many courses")]
 
@@ -95,8 +92,9 @@ def search(
         max_duration_seconds=max_duration_minutes * 60 if max_duration_minutes else None,
     )
     query_language = lang.value if lang else detect_language(q)
-    with _search_lock:
-        found = searcher.search(q, k, filters, language=query_language, reads=[code.value for code in reads or []])
+    # Searches run side by side: each encoder takes one call at a time (embeddings/encoders.py), the rest is shared
+    # read-only state.
+    found = searcher.search(q, k, filters, language=query_language, reads=[code.value for code in reads or []])
     # Each course is shown in the query's language first, then the languages the reader reads, then the filter's.
     reading = [query_language, *(code.value for code in [*(reads or []), *(language or [])])]
     return SearchResults(query=q, language=query_language, items=_hits(session, courses, found, reading))
@@ -120,8 +118,7 @@ def similar(
     text = searcher.texts.get(identifier)
     if text is None:
         raise NotFoundError("course", identifier)
-    with _search_lock:
-        [found] = searcher.match_texts([text], k + 1)
+    [found] = searcher.match_texts([text], k + 1)
     others = [(course_id, score) for course_id, score in found if course_id != identifier][:k]
     reading = [lang.value] if lang else []
     return SimilarCourses(
