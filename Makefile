@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint install clean bench serve notebooks
+.PHONY: demo test lint install clean bench serve notebooks figures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=900 \
 		--output-dir var/notebooks notebooks/*.ipynb
 	@echo "open var/notebooks/*.html"
+
+# The README's evaluation tables against the commands that print them (minutes of encoding): fails on drift.
+figures: $(STAMP)
+	KARMAYOGI_CHECK_FIGURES=1 $(BIN)/pytest -p no:xdist -q tests/test_eval_figures.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache
