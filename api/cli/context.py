@@ -69,7 +69,7 @@ def engine(checked: bool = True) -> Engine:
     is not created (a read-only command on an empty home changes nothing: one line, exit code 4)."""
     if checked:
         _refuse_missing_sqlite(settings().database_url)
-    db = make_engine(settings().database_url)
+    db = make_engine(settings().database_url, settings().database)
     if checked:
         check_schema(db)
     return db
