@@ -10,6 +10,10 @@ unless --e5) over `--courses` synthetic courses. Measured, each against its base
   (d) applying one edit in-process (`search.updates.updated_searcher`) against a full rebuild of the index.
 
 Usage: .venv/bin/python bench/live_catalog.py [--courses 2400] [--bulk 2000] [--trials 10] [--out FILE.md]
+                                             [--md bench/live_catalog.md]
+
+--md replaces the generated part of that page (between its `live_catalog.py: begin` and `end` comments) with
+this run's table, its date and the machine's load average.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from search import RetrievalConfig, build_course_index, build_searcher  # noqa: 
 from search.updates import updated_searcher  # noqa: E402
 
 WORKERS = 2
+BEGIN, END = "<!-- live_catalog.py: begin -->", "<!-- live_catalog.py: end -->"
 
 
 def main() -> None:
@@ -50,7 +55,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10, help="one-course ingests timed in (a)")
     parser.add_argument("--e5", action="store_true", help="with the multilingual encoder (slower to build)")
     parser.add_argument("--out", type=Path, help="also write the table here (Markdown)")
+    parser.add_argument("--md", type=Path, help="put the table into this page, between its generated markers")
     args = parser.parse_args()
+    args.load = [os.getloadavg()[0]]
     config = RetrievalConfig() if args.e5 else RetrievalConfig(multilingual_encoder=None)
     home = Path(tempfile.mkdtemp(prefix="karmayogi-live-"))
     keys, role = prepare(home, args.courses, config)
@@ -78,6 +85,7 @@ def main() -> None:
         ):
             rows.append(measure())
             print(render(rows[-1:], args).splitlines()[-1], flush=True)  # each row as soon as it is measured
+            args.load.append(os.getloadavg()[0])
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -85,6 +93,11 @@ def main() -> None:
     print(table)
     if args.out:
         args.out.write_text(table + "\n", encoding="utf-8")
+    if args.md:
+        page = args.md.read_text(encoding="utf-8")
+        before, rest = page.split(BEGIN, 1)
+        after = rest.split(END, 1)[1]
+        args.md.write_text(f"{before}{BEGIN}\n{table}\n{END}{after}", encoding="utf-8")
 
 
 # --- set-up -----------------------------------------------------------------------------------------------
@@ -200,7 +213,8 @@ def ingest_to_visible(base: str, keys: dict[str, str], role: dict[str, Any], tri
 
 # --- (b) ------------------------------------------------------------------------------------------------------
 def approval_to_display(base: str, keys: dict[str, str], role: dict[str, Any]) -> dict[str, object]:
-    profile = {"roles": [role["id"]], "preferred_languages": ["hi"], "k": 10}
+    # A long list: a Hindi reader's first ten are often all readable in Hindi already.
+    profile = {"roles": [role["id"]], "preferred_languages": ["hi"], "k": 100}
     items = httpx.post(f"{base}/v1/recommendations", json=profile, headers=header(keys, "portal"), timeout=60).json()
     # A recommended course not yet readable in Hindi (none natively, no approved translation).
     course = next((item["course_id"] for item in items["items"] if item["explanation"]["language"] != "hi"), None)
@@ -220,7 +234,10 @@ def approval_to_display(base: str, keys: dict[str, str], role: dict[str, Any]) -
             time.sleep(0.1)
     httpx.post(f"{base}/v1/translation/units/{unit}/edit", json={"text": "हिंदी शीर्षक"}, headers=reviewer)
     started = time.monotonic()
-    httpx.post(f"{base}/v1/translation/units/{unit}/approve", headers=reviewer, timeout=60).raise_for_status()
+    override = {"override_reason": "a placeholder title for the benchmark"}  # whatever QA flag it raises
+    httpx.post(
+        f"{base}/v1/translation/units/{unit}/approve", json=override, headers=reviewer, timeout=60
+    ).raise_for_status()
 
     def item_of(response: httpx.Response) -> dict[str, Any]:
         return next((i for i in response.json()["items"] if i["course_id"] == course), {})
@@ -334,9 +351,11 @@ def in_process_edit(home: Path, config: RetrievalConfig) -> dict[str, object]:
 
 
 def render(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    loads = ", ".join(f"{load:.1f}" for load in args.load)
     lines = [
         f"Live catalog, {args.courses} synthetic courses, {WORKERS} workers (SQLite), search "
-        f"{'with' if args.e5 else 'without'} E5",
+        f"{'with' if args.e5 else 'without'} E5; {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, "
+        f"load average (1 min) at the start and after each figure: {loads}",
         "",
         "| figure | p50 s | p95 s | n | note |",
         "|---|---|---|---|---|",
