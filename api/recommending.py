@@ -27,7 +27,7 @@ import psycopg
 from sqlalchemy import Engine
 
 from api.errors import NotReady
-from models import catalog_fingerprint, changes_after, latest_sequence, session_scope
+from models import catalog_fingerprint, changes_after, database_unavailable, error_line, latest_sequence, session_scope
 from models.changes import NOTIFY_CHANNEL
 from recommender import Recommender, StoredRecommender, load_recommender
 from recommender.stored import refresh_recommender
@@ -195,7 +195,10 @@ class LiveCatalog:
                     more = self.apply_pending()
                 except Exception as error:
                     # What is served stays served; the next round tries again.
-                    log.exception("applying the catalog's changes failed; the previous state keeps serving")
+                    if database_unavailable(error):  # not a fault of ours: one line, no traceback
+                        log.warning("the catalog's changes wait: the database is unavailable (%s)", error_line(error))
+                    else:
+                        log.exception("applying the catalog's changes failed; the previous state keeps serving")
                     self._problem = f"applying changes failed ({type(error).__name__}); see the service log"
                     more = False
                     self._stop.wait(1.0)
