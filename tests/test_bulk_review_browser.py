@@ -5,23 +5,19 @@ against uvicorn on loopback, as the other browser tests."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from api.app import create_app
 from models import ingest_file, make_engine, session_scope, upgrade
 from tests.api_helpers import DictionaryEngine, Keys, make_keys, make_services
+from tests.browser import chromium, served_in_thread
 from tests.conftest import FIXTURES
-from tests.served import free_port
 from tests.test_bulk_review import FLAGGED, TITLES
-from tests.test_review_ui_browser import CHROMIUM, CHROMIUM_ARGS
 from translation import list_units, run_translation_job
 
 
@@ -43,25 +39,14 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, 
 def server(catalog: tuple[Engine, Path]) -> Iterator[tuple[str, Keys]]:
     keys = make_keys(catalog[0])
     app = create_app(services=make_services(*catalog, mt=DictionaryEngine(TITLES)))
-    port = free_port()
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", keys
-    running.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(app) as base:
+        yield base, keys
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def without_errors(engine: Engine) -> list[int]:

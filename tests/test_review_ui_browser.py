@@ -4,39 +4,20 @@ sign in, find a machine translation in the queue, correct and approve it; the me
 from __future__ import annotations
 
 import json
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from api.app import create_app
 from models import ingest_file, session_scope
 from tests.api_helpers import Keys, make_keys, make_services, translated_catalog
+from tests.browser import chromium, served_in_thread
 from translation import list_units, run_translation_job
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CORRECTED = "नागरिकों के प्रति सहानुभूति: फ्रंट डेस्क"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -48,29 +29,17 @@ def keys(small_kcm_engine: Engine, tmp_path: Path) -> Keys:
 @pytest.fixture
 def server(small_kcm_engine: Engine, keys: Keys, tmp_path: Path) -> Iterator[str]:
     app = create_app(services=make_services(small_kcm_engine, tmp_path))
-    port = free_port()
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uvicorn_server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(app) as base:
+        yield base
 
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
-    assert os.path.exists(CHROMIUM), "`make test` installs Debian's chromium package"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as browser:
         context = browser.new_context(locale="en-IN")
         context.set_default_timeout(15_000)
         yield context.new_page()
         context.close()
-        browser.close()
 
 
 def test_a_reviewer_approves_a_machine_translation_and_the_memory_uses_it(

@@ -6,24 +6,20 @@ pages fit 375 px and 1,366 px without scrolling sideways, and the pages link to 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import Engine
 
 from api.app import create_app
 from api.fonts import FACES
 from models import LANGUAGES, ingest_file, make_engine, session_scope, upgrade
 from tests.api_helpers import DictionaryEngine, Keys, make_keys, make_services, translated_catalog
+from tests.browser import chromium, served_in_thread
 from tests.conftest import FIXTURES
-from tests.served import free_port
-from tests.test_review_ui_browser import CHROMIUM, CHROMIUM_ARGS
 from translation import list_units, run_translation_job
 
 TAMIL = {
@@ -61,25 +57,14 @@ def keys(catalog: tuple[Engine, Path]) -> Keys:
 @pytest.fixture(scope="module")
 def server(catalog: tuple[Engine, Path], keys: Keys) -> Iterator[str]:
     app = create_app(services=make_services(*catalog))
-    port = free_port()
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uvicorn_server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
