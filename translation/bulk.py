@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -31,7 +31,8 @@ from models.tables import (
 )
 from translation.checks import BLOCKING
 from translation.memory import source_key
-from translation.review import Action, UnitView, allowed_actions, approve_unit, list_units, reject_unit, view
+from translation.queue import UnitFilter, find_units
+from translation.review import Action, UnitView, allowed_actions, approve_unit, reject_unit, view
 
 BulkAction = Literal["approve", "reject"]
 MAX_BATCH = 5_000  # units in one batch: a reviewer previews what they approve, and 5,000 is already a day's work
@@ -44,14 +45,11 @@ class UnknownBatchError(NotFoundError):
 
 @dataclass(frozen=True)
 class Selection:
-    """Which units a bulk action is for: these ids, or every unit matching the queue's filter."""
+    """Which units a bulk action is for: these ids, or every unit the queue's filter matches (the same units the
+    queue lists for it)."""
 
     unit_ids: Sequence[int] = ()
-    language: str | None = None
-    status: str | None = None
-    flag: str | None = None
-    text: str | None = None  # in the source or the unit's text
-    field: str | None = None
+    matching: UnitFilter = field(default_factory=UnitFilter)
     clean: bool = False  # only units without an error or warning flag
 
 
@@ -87,17 +85,10 @@ def select_units(session: Session, selection: Selection, languages: Collection[s
         if languages is not None and (other := sorted({u.language for u in found} - set(languages))):
             raise InvalidInputError(f"the selection holds units in {', '.join(other)}, which this key may not review")
         return found
-    found = list_units(
-        session, selection.language, selection.status, selection.flag, languages=languages, limit=MAX_BATCH + 1
-    )
-    needle = (selection.text or "").casefold()
-    return [
-        unit
-        for unit in found
-        if (not needle or needle in unit.source_text.casefold() or needle in (unit.text or "").casefold())
-        and (selection.field is None or unit.field == selection.field)
-        and not (selection.clean and any(flag.get("severity") in BLOCKING for flag in unit.flags))
-    ]
+    found = find_units(session, replace(selection.matching, languages=languages), limit=MAX_BATCH + 1)
+    if not selection.clean:
+        return found
+    return [unit for unit in found if not any(flag.get("severity") in BLOCKING for flag in unit.flags)]
 
 
 def preview_bulk(action: BulkAction, units: Sequence[UnitView]) -> Preview:
@@ -150,7 +141,7 @@ def apply_bulk(
 
 def bulk_approve_clean(session: Session, language: str, reviewer: str, limit: int | None = None) -> BatchReport:
     """Approve, as one batch, the machine translations of `language` without an error or warning flag."""
-    selection = Selection(language=language, status=UnitStatus.MACHINE_TRANSLATED, clean=True)
+    selection = Selection(matching=UnitFilter(language=language, status=UnitStatus.MACHINE_TRANSLATED), clean=True)
     units = select_units(session, selection)[:limit]
     return apply_bulk(session, "approve", [unit.id for unit in units], reviewer)
 

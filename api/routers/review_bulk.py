@@ -14,6 +14,7 @@ from api.ui import SECURITY_HEADERS, ReviewerDep, form_refusal, page, refused, t
 from models import InvalidInputError, UnitStatus
 from translation import Selection, apply_bulk, get_batch, get_unit, preview_bulk, select_units, undo_batch
 from translation.bulk import BulkAction
+from translation.queue import UnitFilter
 
 router = APIRouter(prefix="/review/bulk", include_in_schema=False)
 BatchId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$")]
@@ -48,14 +49,14 @@ def preview(
     if scope == "filter":
         if language:
             check_language(reviewer.key, language)
-        selection = Selection(
+        matching = UnitFilter(
             language=language or None,
             status=status if status in set(UnitStatus) else None,
             flag=flag or None,
-            text=q.strip() or None,
+            q=q.strip() or None,
             field=field or None,
-            clean=clean,
         )
+        selection = Selection(matching=matching, clean=clean)
     elif unit:
         selection = Selection(unit_ids=unit)
     else:

@@ -448,15 +448,14 @@ def bulk(session: SessionDep, key: Reviewer, body: BulkBody) -> BulkOut:
     chosen = body.filter or BulkFilter()
     if chosen.language is not None:
         check_language(key, chosen.language.value)
-    selection = Selection(
-        unit_ids=body.unit_ids,
+    matching = UnitFilter(
         language=chosen.language.value if chosen.language else None,
         status=chosen.status,
         flag=chosen.flag,
-        text=chosen.q,
+        q=chosen.q,
         field=chosen.field,
-        clean=chosen.clean,
     )
+    selection = Selection(unit_ids=body.unit_ids, matching=matching, clean=chosen.clean)
     preview = preview_bulk(body.action, select_units(session, selection, key.review_languages))
     skipped = [SkippedOut(id=unit.id, reason=reason) for unit, reason in preview.skipped]
     ids = [unit.id for unit in preview.eligible]
