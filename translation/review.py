@@ -5,7 +5,6 @@ its history. Approval feeds the translation memory."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -200,12 +199,10 @@ def list_units(
     flag: str | None = None,
     *,
     course_id: str | None = None,
-    languages: Collection[str] | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[UnitView]:
-    """Units by language, status, QA flag (check id) and course, in a stable order; `languages` limits them to
-    those (a reviewer's key may be limited so)."""
+    """Units by language, status, QA flag (check id) and course, in a stable order."""
     if status is not None and status not in set(UnitStatus):
         raise InvalidInputError(f"unknown status {status!r}; expected one of {', '.join(UnitStatus)}")
     query = select(TranslationUnitRow).order_by(TranslationUnitRow.id)
@@ -215,8 +212,6 @@ def list_units(
         query = query.where(TranslationUnitRow.status == status)
     if course_id is not None:
         query = query.where(TranslationUnitRow.course_id == course_id)
-    if languages is not None:
-        query = query.where(TranslationUnitRow.language.in_(list(languages)))
     if flag is None:
         rows = session.scalars(query.limit(limit).offset(offset))
         return [view(row, with_history=False) for row in rows]
