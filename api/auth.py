@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.ui_session import end_sessions_of_key
-from models import InvalidInputError, NotFoundError, get_language
+from models import InvalidInputError, NotFoundError, as_utc, get_language
 from models.tables import ApiKeyRow
 from models.text_policy import check_text, text_problem
 
@@ -147,11 +147,6 @@ def _info(row: ApiKeyRow) -> ApiKeyInfo:
         name=row.name,
         scopes=[parse_scope(scope) for scope in row.scopes],
         languages=list(row.languages or []),
-        created_at=_utc(row.created_at),
-        revoked_at=_utc(row.revoked_at) if row.revoked_at else None,
+        created_at=as_utc(row.created_at),
+        revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands timezone-aware values back naive.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from models.db import as_utc
 from models.tables import ReviewSessionRow
 
 COOKIE = "karmayogi_review"
@@ -82,7 +83,7 @@ def find_session(db: Session, secret: str, cookie: str | None) -> UiSession | No
     row = db.get(ReviewSessionRow, _digest(token))
     if row is None:
         return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)  # SQLite: naive
+    expires = as_utc(row.expires_at)
     if expires <= datetime.now(UTC):
         return None
     return UiSession(key_id=row.key_id, token=token, expires=expires)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Strict
 
-from models import LANGUAGES
+from models import LANGUAGES, as_utc
 
 # Members from LANGUAGES at import time: mypy reads only enums whose members are written out, hence the ignore.
 LanguageCode = StrEnum("LanguageCode", {language.code: language.code for language in LANGUAGES})  # type: ignore[misc]
@@ -38,9 +38,5 @@ TargetLanguageCode = StrEnum(  # type: ignore[misc]  # members from LANGUAGES, a
 JsonInt = Annotated[int, Strict()]
 
 
-def _assume_utc(moment: datetime) -> datetime:
-    # SQLite hands stored timestamps back without their zone; everything is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+# SQLite hands stored timestamps back without their zone; everything is stored in UTC.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]

@@ -19,6 +19,7 @@ from models.catalog import (
 from models.changes import Change, ChangeKind, changes_after, latest_sequence, record_changes
 from models.db import (
     SchemaNotReadyError,
+    as_utc,
     check_schema,
     database_unavailable,
     error_line,
@@ -73,6 +74,7 @@ __all__ = [
     "UnitStatus",
     "UnknownLanguageError",
     "approved_languages",
+    "as_utc",
     "catalog_fingerprint",
     "catalog_stats",
     "changes_after",

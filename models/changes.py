@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from models.db import as_utc
 from models.tables import CatalogChangeRow, table_of
 
 ChangeKind = Literal["course", "translation", "catalog", "learners"]
@@ -71,7 +72,7 @@ def changes_after(target: Connection | Session, sequence: int, limit: int = 10_0
         .order_by(CatalogChangeRow.sequence)
         .limit(limit)
     )
-    return [Change(int(number), _kind(kind), course_id, _aware(at)) for number, kind, course_id, at in rows]
+    return [Change(int(number), _kind(kind), course_id, as_utc(at)) for number, kind, course_id, at in rows]
 
 
 def _kind(value: str) -> ChangeKind:
@@ -80,8 +81,3 @@ def _kind(value: str) -> ChangeKind:
         if value == kind:
             return kind
     raise ValueError(f"unknown change kind {value!r} in catalog_changes")
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; every time written here is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

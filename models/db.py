@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,11 @@ _SQLITE_UNAVAILABLE = (
 # PostgreSQL's error classes for the same: connection exception, insufficient resources, operator intervention
 # (statement timeout, shutdown), system error; and lock_not_available.
 _POSTGRES_UNAVAILABLE = ("08", "53", "57", "58", "55P03")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: every time is written in UTC, and SQLite hands it back naive."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def error_line(error: BaseException) -> str:

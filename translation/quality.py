@@ -19,13 +19,14 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rapidfuzz.distance import Levenshtein
 from sacrebleu.metrics.chrf import CHRF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.db import as_utc
 from models.statuses import UnitStatus
 from models.tables import TranslationUnitRow
 
@@ -104,12 +105,7 @@ def _review_seconds(row: TranslationUnitRow) -> float | None:
             decided = entry.at
     if drafted is None or decided is None:
         return None
-    return (_aware(decided) - _aware(drafted)).total_seconds()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for the UTC values the tables store.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (as_utc(decided) - as_utc(drafted)).total_seconds()
 
 
 def _summary(key: tuple[str, str, str], group: _Group) -> DraftQuality:
