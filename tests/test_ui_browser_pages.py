@@ -200,6 +200,7 @@ def test_queue_unit_and_insights_fit_the_screen(
         "queue-any": "/review?status=",
         "unit": f"/review/units/{flagged}",
         "insights": "/review/insights?lang=hi",
+        "quality": "/review/quality?language=hi",
     }
     widths = {}
     for name, path in pages.items():
