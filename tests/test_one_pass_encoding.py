@@ -1,12 +1,13 @@
-"""MiniLM's passage vectors, sentence vectors and token vectors of a few texts from one forward pass equal
-those of the three separate passes (what an update of a few courses uses: search.searcher)."""
+"""MiniLM's passage vectors, sentence vectors and token vectors from one forward pass equal those of the three
+separate passes; each distinct text is encoded once, through the cache; bf16 indexes stay within cosine 0.9999."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from embeddings import load_encoder
+from embeddings import CachedEncoder, EmbeddingCache, load_encoder
 from embeddings.encoders import SentenceTransformerEncoder
+from embeddings.passes import encode_once
 
 TEXTS = [
     "Noting and drafting. Writing a note on a file and a fair draft.",
@@ -25,3 +26,33 @@ def test_one_pass_equals_the_separate_passes() -> None:
     assert len(tokens) == 2
     for got, wanted in zip(tokens, separate, strict=True):
         np.testing.assert_allclose(got, wanted, atol=1e-5)
+
+
+def test_each_distinct_text_is_encoded_once_and_a_cached_run_gives_what_an_uncached_one_does(tmp_path) -> None:
+    minilm = load_encoder("minilm")
+    cached = CachedEncoder(minilm, EmbeddingCache(tmp_path / "cache.db"))
+    # Passages first (with tokens), then sentences: "Stress." is a whole passage and a sentence of none other,
+    # "Public procurement on GeM." a passage and a sentence of another course.
+    texts = [*TEXTS, "Public procurement on GeM.", "Stress.", "A fair draft."]
+    first = encode_once(cached, texts, with_tokens=4)
+    assert cached.encoded == 5  # the four passages and the one sentence that is no passage
+    again = encode_once(cached, texts, with_tokens=4)
+    assert cached.encoded == 5
+    plain = encode_once(minilm, texts, with_tokens=4)
+    for run in (again, plain):
+        np.testing.assert_allclose(run.vectors, first.vectors, atol=1e-5)
+        assert len(run.tokens) == 4
+    np.testing.assert_allclose(first.vectors[4], first.vectors[1], atol=0)  # one encoding, two rows
+
+
+def test_bf16_passages_are_float32_ones_to_cosine_0_9999_and_are_cached_apart(tmp_path) -> None:
+    minilm = load_encoder("minilm")
+    cached = CachedEncoder(minilm, EmbeddingCache(tmp_path / "cache.db"))
+    texts = [f"{text} Course {n}." for n in range(12) for text in TEXTS]  # a batch, as a build encodes
+    fp32 = encode_once(cached, texts, with_tokens=len(texts))
+    bf16 = encode_once(cached, texts, with_tokens=len(texts), precision="bf16")
+    assert cached.encoded == 2 * len(texts)  # the bf16 run did not take the float32 vectors from the cache
+    cosines = (fp32.vectors * bf16.vectors).sum(axis=1)
+    assert cosines.min() >= 0.9999
+    assert not np.array_equal(fp32.vectors, bf16.vectors)  # it is another arithmetic
+    np.testing.assert_allclose(encode_once(cached, texts, precision="bf16").vectors, bf16.vectors, atol=0)

@@ -212,6 +212,8 @@ def test_index_build_on_ray_encodes_what_the_local_engine_encodes(synthetic, tmp
 
     db, _ = synthetic
     monkeypatch.setenv("DATABASE_URL", str(db.url))
+    # The Ray pool encodes in float32; a local build would use bf16 where the CPU has it. Like with like.
+    monkeypatch.setenv("KARMAYOGI_SEARCH_INDEX_PRECISION", "fp32")
     runner = CliRunner()
     found = {}
     for name in ("local", "ray"):

@@ -55,7 +55,9 @@ class WordHashEncoder:
     def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         return self.encode_queries(texts), self.encode_query_tokens(texts)
 
-    def encode_passages_and_tokens(self, texts: Sequence[str], with_tokens: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_passages_and_tokens(
+        self, texts: Sequence[str], with_tokens: int, precision: str = "fp32"
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         return self.encode_passages(texts), self.encode_passage_tokens(texts[:with_tokens])
 
 

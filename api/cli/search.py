@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from search import (
     count_courses,
     encoding_passes,
     open_course_searcher,
+    retrieval_config,
 )
 
 index_app = typer.Typer(help="The course search index.", no_args_is_help=True)
@@ -51,10 +53,12 @@ MultilingualOption = Annotated[
 
 
 def search_config(encoder: str | None, multilingual: str | None, method: Method = "hybrid") -> RetrievalConfig:
-    """The configured encoders (settings' `search` section), each replaced by its option when given."""
+    """The configured encoders and index precision (settings' `search` section), each encoder replaced by its
+    option when given."""
     configured = settings().search
     multilingual = configured.multilingual_encoder if multilingual is None else multilingual
-    return RetrievalConfig(
+    return replace(
+        retrieval_config(configured),
         encoder=encoder or configured.encoder,
         multilingual_encoder=None if multilingual is None or multilingual.lower() == "none" else multilingual,
         method=method,
@@ -112,7 +116,7 @@ def index_build(
         return
     console.print(
         f"indexed {report.count} courses in {report.seconds:.1f} s "
-        f"({report.encoded} texts encoded: passages, sentences and tokens; the rest from the cache) → {report.path}",
+        f"({report.encoded} texts encoded, each once: passages with their tokens, sentences; the rest from the cache) → {report.path}",
         highlight=False,
     )
 
