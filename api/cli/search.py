@@ -116,7 +116,8 @@ def index_build(
         return
     console.print(
         f"indexed {report.count} courses in {report.seconds:.1f} s "
-        f"({report.encoded} texts encoded, each once: passages with their tokens, sentences; the rest from the cache) → {report.path}",
+        f"({report.encoded} texts encoded, each once: passages with their tokens, sentences; the rest from the "
+        f"cache) → {report.path}",
         highlight=False,
     )
 
