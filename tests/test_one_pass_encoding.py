@@ -56,3 +56,13 @@ def test_bf16_passages_are_float32_ones_to_cosine_0_9999_and_are_cached_apart(tm
     assert cosines.min() >= 0.9999
     assert not np.array_equal(fp32.vectors, bf16.vectors)  # it is another arithmetic
     np.testing.assert_allclose(encode_once(cached, texts, precision="bf16").vectors, bf16.vectors, atol=0)
+
+
+def test_the_index_precision_setting_resolves_auto_by_the_cpu() -> None:
+    from embeddings import native_bf16
+    from search import SearchSettings, retrieval_config
+
+    assert retrieval_config(SearchSettings(index_precision="fp32")).index_precision == "fp32"
+    assert retrieval_config(SearchSettings(index_precision="bf16")).index_precision == "bf16"
+    auto = retrieval_config(SearchSettings()).index_precision
+    assert auto == ("bf16" if native_bf16() else "fp32")
