@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import docs, fonts
+from api import docs, fonts, native_threads
 from api.errors import install_error_handlers, move_problem_schemas
 from api.input_text import safe_text
 from api.json_response import PRECISION, JsonResponse
@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
+        if owned:
+            native_threads.for_serving()  # before the models load: api/native_threads.py
         app.state.services = services or load_services(settings)
         app.state.services.watch(app.state.metrics)
         app.state.services.catalog.start()  # load in the background, then follow the change feed
