@@ -11,10 +11,10 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Row, String, bindparam, select
 from sqlalchemy.orm import Session
 
 from api.ui_session import end_sessions_of_key
@@ -120,10 +120,14 @@ def authenticate(session: Session, presented: str) -> ApiKeyInfo | None:
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX or text_problem(presented) is not None:
         return None
-    row = session.get(ApiKeyRow, parts[1])
+    # Every request with a key reads it: a statement built once, and no ORM object.
+    row = session.execute(_KEY_BY_ID, {"key_id": parts[1]}).one_or_none()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest(presented)):
         return None
     return _info(row)
+
+
+_KEY_BY_ID = select(*ApiKeyRow.__table__.columns).where(ApiKeyRow.id == bindparam("key_id", type_=String))
 
 
 def key_by_id(session: Session, key_id: str) -> ApiKeyInfo | None:
@@ -141,7 +145,7 @@ def _key_id(key_or_id: str) -> str:
     return parts[1] if len(parts) == 3 and parts[0] == PREFIX else key_or_id
 
 
-def _info(row: ApiKeyRow) -> ApiKeyInfo:
+def _info(row: ApiKeyRow | Row[Any]) -> ApiKeyInfo:
     return ApiKeyInfo(
         id=row.id,
         name=row.name,

@@ -30,7 +30,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import ApiKeyInfo
 from api.auth import Scope as KeyScope
 from api.deps import (
     AUTHENTICATED_KEY,
@@ -38,12 +37,11 @@ from api.deps import (
     REQUIRED_SCOPE,
     check_scope,
     current_key,
-    identify,
+    lookup_key,
     presented_key,
 )
 from api.errors import ApiError, PayloadTooLarge, Unauthorized
 from api.routes import MatchedRoute, matched_route
-from models.db import unit_of_work
 
 PROBES = ("/healthz", "/readyz", "/metrics")
 CLOSE = (b"connection", b"close")
@@ -128,7 +126,7 @@ class RequestGate:
             presented = await presented_key(Request(scope))
             if not presented:
                 raise Unauthorized(MISSING_KEY)
-            key = await anyio.to_thread.run_sync(_lookup, scope["app"].state.services.sessions, presented)
+            key = await anyio.to_thread.run_sync(lookup_key, scope["app"].state.services.sessions, presented)
             for needed in scopes:
                 check_scope(key, needed)
         except Exception as error:
@@ -214,11 +212,6 @@ class _Body:
             await send(message)
 
         return closed
-
-
-def _lookup(sessions: Any, presented: str) -> ApiKeyInfo:
-    with unit_of_work(sessions) as session:
-        return identify(session, presented)
 
 
 def _access(matched: MatchedRoute) -> tuple[bool, tuple[KeyScope, ...]]:

@@ -185,12 +185,25 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error."""
     session = sessions()
+    succeeded = False
     try:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        succeeded = True
+    finally:
+        end_unit_of_work(session, succeeded)
+
+
+def end_unit_of_work(session: Session, succeeded: bool) -> None:
+    """Commit `session` if its work `succeeded`, else roll it back (also when the commit fails); then close it."""
+    try:
+        if succeeded:
+            try:
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        else:
+            session.rollback()
     finally:
         session.close()
 

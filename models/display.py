@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.statuses import UnitStatus
@@ -65,14 +65,9 @@ class CourseTexts:
     approved: dict[str, dict[DisplayField, str]] = field(default_factory=dict)
 
 
-def approved_texts(session: Session, course_ids: Collection[str], languages: Collection[str]) -> dict[str, CourseTexts]:
-    """Course id -> its stored text and the approved translations of its fields into `languages`, in ONE query
-    (courses outer-joined to their approved units). An approved unit made from an older text of the field is left
-    out. Courses not in the database are missing from the result."""
-    if not course_ids:
-        return {}
+def _approved_texts_query() -> Select[str, str, str, list[str], str, str, str, str | None, str | None]:
     units = TranslationUnitRow
-    query = (
+    return (
         select(
             CourseRow.identifier,
             CourseRow.name,
@@ -89,15 +84,28 @@ def approved_texts(session: Session, course_ids: Collection[str], languages: Col
             and_(
                 units.course_id == CourseRow.identifier,
                 units.status == UnitStatus.APPROVED,
-                units.language.in_(list(languages)),
+                units.language.in_(bindparam("languages", expanding=True)),
                 units.field.in_(DISPLAY_FIELDS),
             ),
         )
-        .where(CourseRow.identifier.in_(list(course_ids)))
+        .where(CourseRow.identifier.in_(bindparam("courses", expanding=True)))
     )
+
+
+# Built once: building the statement took about half of this read's time, on every request.
+_APPROVED_TEXTS = _approved_texts_query()
+
+
+def approved_texts(session: Session, course_ids: Collection[str], languages: Collection[str]) -> dict[str, CourseTexts]:
+    """Course id -> its stored text and the approved translations of its fields into `languages`, in ONE query
+    (courses outer-joined to their approved units). An approved unit made from an older text of the field is left
+    out. Courses not in the database are missing from the result."""
+    if not course_ids:
+        return {}
+    rows = session.execute(_APPROVED_TEXTS, {"courses": list(course_ids), "languages": list(languages)})
     found: dict[str, CourseTexts] = {}
     approved: dict[str, dict[str, dict[DisplayField, str]]] = defaultdict(dict)
-    for row in session.execute(query):
+    for row in rows:
         identifier = row.identifier
         texts = found.setdefault(identifier, CourseTexts(row.name, row.description or "", list(row.languages)))
         language: str | None = row.language  # None: the course has no approved unit in these languages
