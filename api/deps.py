@@ -25,6 +25,10 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="T
 # recommendation made nine of them, about 4 ms of its 22 ms on a 2-core machine (issue 16).
 
 
+# The busiest routes (recommendations, search) are `async def` too, and run their work in one worker thread
+# themselves (`run_in_threadpool`): a plain `def` route costs a second trip, for FastAPI's check of the response.
+
+
 async def get_services(request: Request) -> Services:
     return request.app.state.services
 

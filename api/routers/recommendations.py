@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import FieldProblem, InvalidInput, problem_responses
@@ -136,8 +137,15 @@ class Profile(RequestBody):
     summary="Courses for a learner, ranked, each with its reason",
     responses=problem_responses(404),
 )
-def learner_recommendations(
+async def learner_recommendations(
     session: SessionDep, services: ServicesDep, learner_id: LearnerId, k: K = 10, *, lang: Lang = None
+) -> RecommendationsOut:
+    # `async def`, its work in one worker thread: one trip to the thread pool instead of two (api/deps.py).
+    return await run_in_threadpool(_learner_recommendations, session, services, learner_id, k=k, lang=lang)
+
+
+def _learner_recommendations(
+    session: Session, services: Services, learner_id: str, *, k: int, lang: LanguageCode | None
 ) -> RecommendationsOut:
     learner = _reading(get_learner(session, learner_id), lang)
     recommender = services.catalog.recommender()
@@ -145,7 +153,11 @@ def learner_recommendations(
 
 
 @router.post("/recommendations", summary="Courses for an inline profile (roles and levels), each with its reason")
-def profile_recommendations(session: SessionDep, services: ServicesDep, profile: Profile) -> RecommendationsOut:
+async def profile_recommendations(session: SessionDep, services: ServicesDep, profile: Profile) -> RecommendationsOut:
+    return await run_in_threadpool(_profile_recommendations, session, services, profile)  # as above
+
+
+def _profile_recommendations(session: Session, services: Services, profile: Profile) -> RecommendationsOut:
     recommender = services.catalog.recommender()
     try:
         learner = inline_learner(

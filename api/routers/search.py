@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, SessionDep, require
 from api.errors import problem_responses
 from api.json_response import PRECISION
 from api.localize import DISPLAY_DESCRIPTION, ReaderLanguage, displays
 from api.name_filters import NAME_FILTER, matching_names
+from api.services import Services
 from api.vocab import LIST_OF_LANGUAGES, LanguageCode, LanguageCodes
 from models import Course, NotFoundError
 from models.display import CourseDisplay
@@ -51,7 +53,7 @@ class SearchResults(BaseModel):
 
 
 @router.get("/search", summary="Search courses by meaning, in any language (hybrid: dense and BM25)")
-def search(
+async def search(
     session: SessionDep,
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=500, pattern=r"\S", description="What the learner typed")],
@@ -83,6 +85,33 @@ def search(
         int | None, Query(ge=1, le=100_000, description="Only courses that take at most this many minutes")
     ] = None,
 ) -> SearchResults:
+    # `async def`, its work in one worker thread: one trip to the thread pool instead of two (api/deps.py).
+    return await run_in_threadpool(
+        _search,
+        session,
+        services,
+        q,
+        k,
+        lang=lang,
+        language=language,
+        reads=reads,
+        provider=provider,
+        max_duration_minutes=max_duration_minutes,
+    )
+
+
+def _search(
+    session: Session,
+    services: Services,
+    q: str,
+    k: int,
+    *,
+    lang: LanguageCode | None,
+    language: list[LanguageCode] | None,
+    reads: list[LanguageCode] | None,
+    provider: list[str] | None,
+    max_duration_minutes: int | None,
+) -> SearchResults:
     loaded = services.catalog.get()
     searcher = services.catalog.searcher_of(loaded)  # the same state as the course facts below
     courses = loaded.recommender.courses_by_id_
@@ -92,8 +121,8 @@ def search(
         max_duration_seconds=max_duration_minutes * 60 if max_duration_minutes else None,
     )
     query_language = lang.value if lang else detect_language(q)
-    # Searches run side by side: each encoder takes one call at a time (embeddings/encoders.py), the rest is shared
-    # read-only state.
+    # Searches run side by side: the encoders batch concurrent queries (embeddings/batching.py) or run on threads of
+    # their own (E5), the rest is shared read-only state.
     found = searcher.search(q, k, filters, language=query_language, reads=[code.value for code in reads or []])
     # Each course is shown in the query's language first, then the languages the reader reads, then the filter's.
     reading = [query_language, *(code.value for code in [*(reads or []), *(language or [])])]
