@@ -121,7 +121,7 @@ def authenticate(session: Session, presented: str) -> ApiKeyInfo | None:
     if len(parts) != 3 or parts[0] != PREFIX or text_problem(presented) is not None:
         return None
     # Every request with a key reads it: a statement built once, and no ORM object.
-    row = session.execute(_KEY_BY_ID, {"key_id": parts[1]}).one_or_none()
+    row = session.connection().execute(_KEY_BY_ID, {"key_id": parts[1]}).one_or_none()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest(presented)):
         return None
     return _info(row)

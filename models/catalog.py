@@ -110,13 +110,15 @@ def get_learner(session: Session, learner_id: str) -> Learner:
     """One learner, read in two statements (its row; its roles, courses and levels in one UNION ALL) and without
     the ORM's objects: this is the read of every recommendation request, and loading `LearnerRow` with its three
     relationships took four statements and about twice the time."""
-    found = session.execute(_LEARNER_ROW, {"learner_id": learner_id}).one_or_none()
+    # On the session's connection: Core statements need none of the ORM's execution path.
+    connection = session.connection()
+    found = connection.execute(_LEARNER_ROW, {"learner_id": learner_id}).one_or_none()
     if found is None:
         raise NotFoundError("learner", learner_id)
     roles: list[tuple[int, str]] = []
     courses: list[tuple[str, str]] = []
     competencies: list[AttestedCompetency] = []
-    for kind, identifier, number, label in session.execute(_LEARNER_LISTS, {"learner_id": learner_id}):
+    for kind, identifier, number, label in connection.execute(_LEARNER_LISTS, {"learner_id": learner_id}):
         if kind == "role":
             roles.append((number, identifier))
         elif kind == "course":
