@@ -60,6 +60,12 @@ async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def reads_done(session: Session) -> None:
+    """A read-only route's last use of the database: its transaction ends here, in the route's worker thread, so
+    that the unit of work then closes on the event loop without another trip to the thread pool."""
+    session.commit()
+
+
 # The request gate (api/limits.py) authenticates a request before it reads the body and leaves the key here, so
 # that the route's dependency does not look it up twice.
 AUTHENTICATED_KEY = "karmayogi.api_key"

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep, SessionDep, require
+from api.deps import ServicesDep, SessionDep, reads_done, require
 from api.errors import FieldProblem, InvalidInput, problem_responses
 from api.explanations import (
     COMPETENCY_ID,
@@ -149,7 +149,9 @@ def _learner_recommendations(
 ) -> RecommendationsOut:
     learner = _reading(get_learner(session, learner_id), lang)
     recommender = services.catalog.recommender()
-    return _out(session, services, recommender, learner, result=recommender.recommend(learner, k))
+    out = _out(session, services, recommender, learner, result=recommender.recommend(learner, k))
+    reads_done(session)
+    return out
 
 
 @router.post("/recommendations", summary="Courses for an inline profile (roles and levels), each with its reason")
@@ -174,7 +176,9 @@ def _profile_recommendations(session: Session, services: Services, profile: Prof
     except NotFoundError as error:
         field = {"role": "roles", "course": "completed"}.get(error.kind, error.kind)
         raise InvalidInput(str(error), [FieldProblem(field=f"body.{field}", reason=str(error))]) from None
-    return _out(session, services, recommender, learner, result=result)
+    out = _out(session, services, recommender, learner, result=result)
+    reads_done(session)
+    return out
 
 
 @router.get(

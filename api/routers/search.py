@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep, SessionDep, require
+from api.deps import ServicesDep, SessionDep, reads_done, require
 from api.errors import problem_responses
 from api.json_response import PRECISION
 from api.localize import DISPLAY_DESCRIPTION, ReaderLanguage, displays
@@ -126,7 +126,9 @@ def _search(
     found = searcher.search(q, k, filters, language=query_language, reads=[code.value for code in reads or []])
     # Each course is shown in the query's language first, then the languages the reader reads, then the filter's.
     reading = [query_language, *(code.value for code in [*(reads or []), *(language or [])])]
-    return SearchResults(query=q, language=query_language, items=_hits(session, courses, found, reading))
+    items = _hits(session, courses, found, reading)
+    reads_done(session)
+    return SearchResults(query=q, language=query_language, items=items)
 
 
 @router.get(
