@@ -41,7 +41,8 @@ async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
 
     Opening a session does no I/O, so it happens here; ending it (commit or rollback, then close) may wait on
     the database, so it runs in a worker thread, shielded so that a cancelled request still returns its
-    connection; a session that never touched the database is closed at once."""
+    connection. A session with no transaction open (it never touched the database, or a read-only route ended
+    its reads with `reads_done`) is closed at once."""
     session = services.sessions()
     succeeded = False
     try:

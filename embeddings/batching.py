@@ -55,11 +55,15 @@ class CallBatcher(Generic[T]):
                 # those that came before it and those that came after, up to max_batch texts.
                 batch = self._take()
                 self._running = True
-            results, error = self._encode(batch)
-            with self._ready:
-                _hand_out(batch, results, error)
-                self._running = False
-                self._ready.notify_all()
+            try:
+                self._encode(batch)
+            finally:  # also when the leader itself is interrupted: the others must not wait for good
+                with self._ready:
+                    for taken in batch:
+                        if not taken.done:
+                            taken.error, taken.done = RuntimeError("the shared encoding call was interrupted"), True
+                    self._running = False
+                    self._ready.notify_all()
 
     def _take(self) -> list[_Request[T]]:
         batch: list[_Request[T]] = []
@@ -70,17 +74,31 @@ class CallBatcher(Generic[T]):
             size += len(taken.texts)
         return batch
 
-    def _encode(self, batch: list[_Request[T]]) -> tuple[list[T], BaseException | None]:
+    def _encode(self, batch: list[_Request[T]]) -> None:
+        """Each request's results, or its own error: when a shared call fails, each caller's texts are encoded
+        again alone, so that one caller's bad text fails that caller only, as it would without batching."""
         try:
-            return self.work([text for request in batch for text in request.texts]), None
-        except BaseException as error:  # every caller of the batch sees the failure, as it would alone
-            return [], error
+            _hand_out(batch, self.work([text for request in batch for text in request.texts]))
+            return
+        except Exception as error:
+            if len(batch) == 1:
+                batch[0].error, batch[0].done = error, True
+                return
+        for request in batch:
+            try:
+                _hand_out([request], self.work(list(request.texts)))
+            except Exception as error:
+                request.error, request.done = error, True
 
 
-def _hand_out(batch: list[_Request[T]], results: list[T], error: BaseException | None) -> None:
+def _hand_out(batch: list[_Request[T]], results: list[T]) -> None:
+    if len(results) != sum(len(request.texts) for request in batch):
+        raise ValueError(
+            f"the encoding call returned {len(results)} results for {sum(len(r.texts) for r in batch)} texts"
+        )
     start = 0
     for request in batch:
-        request.results, request.error = results[start : start + len(request.texts)], error
+        request.results = results[start : start + len(request.texts)]
         request.done = True
         start += len(request.texts)
 

@@ -182,15 +182,19 @@ class SentenceTransformerEncoder(_LockedState):
         return self._encode([self.passage_prefix + text for text in texts])
 
     def _batchers(self) -> _QueryBatchers:
-        """Made on first use (also after unpickling). Read without the lock: the lock is held while encoding, and
-        callers must reach the batcher then, to join the next call."""
+        """Made on first use in each process (after unpickling, or in a forked child, whose copy may hold the
+        state of a call running in the parent). Read without the lock: the lock is held while encoding, and
+        callers must reach the batcher then, to join the next call. At most SMALL_BATCH queries per call, so
+        that a shared call stays on one torch thread (`_threads_for`)."""
         batchers = self.__dict__.get("_query_batchers")
-        if batchers is None:
+        if batchers is None or batchers.pid != os.getpid():
             with self._lock:
                 batchers = self.__dict__.get("_query_batchers")
-                if batchers is None:
+                if batchers is None or batchers.pid != os.getpid():
                     batchers = _QueryBatchers(
-                        CallBatcher(self._encode_queries), CallBatcher(self._encode_queries_with_tokens)
+                        os.getpid(),
+                        CallBatcher(self._encode_queries, max_batch=SMALL_BATCH),
+                        CallBatcher(self._encode_queries_with_tokens, max_batch=SMALL_BATCH),
                     )
                     self.__dict__["_query_batchers"] = batchers
         return batchers
@@ -291,6 +295,7 @@ class SentenceTransformerEncoder(_LockedState):
 
 @dataclass(frozen=True)
 class _QueryBatchers:
+    pid: int
     queries: CallBatcher[np.ndarray]
     queries_with_tokens: CallBatcher[tuple[np.ndarray, np.ndarray]]
 

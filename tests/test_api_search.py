@@ -158,4 +158,10 @@ def test_searches_side_by_side_answer_as_they_do_one_at_a_time(client: TestClien
     alone = {query: ranked(query) for query in dict.fromkeys(queries)}
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(ranked, queries))
-    assert together == [alone[query] for query in queries]
+    # Concurrent English queries share MiniLM calls (embeddings/batching.py): a vector then differs from the lone
+    # one by float32 rounding (about 1e-7), which may move a score's fourth decimal; the ranking stays.
+    assert [[course for course, _ in hits] for hits in together] == [
+        [course for course, _ in alone[query]] for query in queries
+    ]
+    for hits, query in zip(together, queries, strict=True):
+        assert [score for _, score in hits] == pytest.approx([score for _, score in alone[query]], abs=2e-4)

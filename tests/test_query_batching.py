@@ -56,7 +56,7 @@ def test_a_call_never_exceeds_max_batch_texts():
     assert max(len(call) for call in work.calls) <= 4
 
 
-def test_a_lone_caller_runs_at_once_and_a_failure_reaches_every_caller_of_its_call_only():
+def test_a_lone_caller_runs_at_once_and_a_failing_text_fails_its_own_caller_only():
     work = _SlowUpper(seconds=0.0)
     batcher = CallBatcher(work)
     assert batcher(["alone"]) == ["ALONE"] and work.calls == [["alone"]]
@@ -73,14 +73,23 @@ def test_a_lone_caller_runs_at_once_and_a_failure_reaches_every_caller_of_its_ca
     with ThreadPoolExecutor(3) as pool:
         alone = pool.submit(first)
         started.wait()
-        time.sleep(0.01)  # the first call is running: the next two wait and share the second call
-        joined = [pool.submit(batcher, ["bad"]), pool.submit(batcher, ["fine"])]
+        time.sleep(0.05)  # the first call is running: the next two wait and share the second call
+        bad, fine = pool.submit(batcher, ["bad"]), pool.submit(batcher, ["fine"])
         assert alone.result() == ["GOOD"]
-        for future in joined:
-            with pytest.raises(ValueError, match="cannot encode 'bad'"):
-                future.result()
-    # The batcher is usable after a failure.
-    assert batcher(["after"]) == ["AFTER"]
+        with pytest.raises(ValueError, match="cannot encode 'bad'"):
+            bad.result()
+        # The shared call failed; each caller's texts were then encoded alone, so "fine" is not hurt by "bad".
+        assert fine.result() == ["FINE"]
+    assert failing.calls[0] == ["good"] and sorted(failing.calls[1]) == ["bad", "fine"]
+    assert sorted(map(tuple, failing.calls[2:])) == [("bad",), ("fine",)]
+    assert batcher(["after"]) == ["AFTER"]  # usable after a failure
+
+
+def test_a_work_that_loses_results_is_an_error_not_short_answers():
+    batcher = CallBatcher(lambda texts: [text.upper() for text in texts][:1])
+    assert batcher(["one"]) == ["ONE"]
+    with pytest.raises(ValueError, match="returned 1 results for 2 texts"):
+        batcher(["one", "two"])
 
 
 @pytest.mark.slow
