@@ -22,11 +22,9 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="T
 
 # The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in a worker thread,
 # and each such trip (a hand-over to the thread pool and back, under the GIL) cost more than the work itself: a
-# recommendation made nine of them, about 4 ms of its 22 ms on a 2-core machine (issue 16).
-
-
-# The busiest routes (recommendations, search) are `async def` too, and run their work in one worker thread
-# themselves (`run_in_threadpool`): a plain `def` route costs a second trip, for FastAPI's check of the response.
+# recommendation made ten of them, about 4 ms of its 22 ms on a 2-core machine (issue 16). The busiest routes
+# (recommendations, search) are `async def` too, and run their work in one worker thread themselves
+# (`run_in_threadpool`): a plain `def` route costs a second trip, for FastAPI's check of the response.
 
 
 async def get_services(request: Request) -> Services:

@@ -92,10 +92,9 @@ class CallBatcher(Generic[T]):
 
 
 def _hand_out(batch: list[_Request[T]], results: list[T]) -> None:
-    if len(results) != sum(len(request.texts) for request in batch):
-        raise ValueError(
-            f"the encoding call returned {len(results)} results for {sum(len(r.texts) for r in batch)} texts"
-        )
+    asked = sum(len(request.texts) for request in batch)
+    if len(results) != asked:
+        raise ValueError(f"the encoding call returned {len(results)} results for {asked} texts")
     start = 0
     for request in batch:
         request.results = results[start : start + len(request.texts)]

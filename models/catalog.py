@@ -7,7 +7,20 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import CompoundSelect, Integer, String, bindparam, case, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Row,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from models.changes import record_changes
@@ -117,27 +130,15 @@ def get_learner(session: Session, learner_id: str) -> Learner:
         raise NotFoundError("learner", learner_id)
     roles: list[tuple[int, str]] = []
     courses: list[tuple[str, str]] = []
-    competencies: list[AttestedCompetency] = []
+    levels: list[tuple[str, int, str]] = []
     for kind, identifier, number, label in connection.execute(_LEARNER_LISTS, {"learner_id": learner_id}):
         if kind == "role":
             roles.append((number, identifier))
         elif kind == "course":
             courses.append((identifier, label))
         else:
-            level = {"competency_id": identifier, "level": number, "source": label}
-            competencies.append(AttestedCompetency.model_validate(level))
-    courses.sort()
-    return Learner(
-        id=found.id,
-        name=found.name,
-        roles=[role for _, role in sorted(roles)],
-        department=found.department,
-        preferred_languages=found.preferred_languages,
-        enrolled=[course for course, status in courses if status == "enrolled"],
-        completed=[course for course, status in courses if status == "completed"],
-        competencies=sorted(competencies, key=lambda c: c.competency_id),
-        interests=found.interests,
-    )
+            levels.append((identifier, number, label))
+    return _assembled_learner(found, roles=roles, courses=courses, levels=levels)
 
 
 def _learner_lists() -> CompoundSelect[str, str, int, str]:
@@ -319,18 +320,35 @@ def _role(row: RoleRow) -> Role:
 
 
 def _learner(row: LearnerRow) -> Learner:
-    courses = sorted(row.courses, key=lambda c: c.course_id)
+    return _assembled_learner(
+        row,
+        roles=[(r.position, r.role_id) for r in row.roles],
+        courses=[(c.course_id, c.status) for c in row.courses],
+        levels=[(c.competency_id, c.level, c.source) for c in row.competencies],
+    )
+
+
+def _assembled_learner(
+    row: LearnerRow | Row[str, str | None, str | None, list[str], list[str]],
+    *,
+    roles: list[tuple[int, str]],
+    courses: list[tuple[str, str]],
+    levels: list[tuple[str, int, str]],
+) -> Learner:
+    """A learner from its row and its lists as stored: roles (position, id), courses (id, status) and levels
+    (competency id, level, source), in any order."""
+    courses = sorted(courses)
     return Learner(
         id=row.id,
         name=row.name,
-        roles=[r.role_id for r in sorted(row.roles, key=lambda r: r.position)],
+        roles=[role for _, role in sorted(roles)],
         department=row.department,
         preferred_languages=row.preferred_languages,
-        enrolled=[c.course_id for c in courses if c.status == "enrolled"],
-        completed=[c.course_id for c in courses if c.status == "completed"],
+        enrolled=[course for course, status in courses if status == "enrolled"],
+        completed=[course for course, status in courses if status == "completed"],
         competencies=[
-            AttestedCompetency(competency_id=c.competency_id, level=c.level, source=c.source)
-            for c in sorted(row.competencies, key=lambda c: c.competency_id)
+            AttestedCompetency.model_validate({"competency_id": competency, "level": level, "source": source})
+            for competency, level, source in sorted(levels)
         ],
         interests=row.interests,
     )
